@@ -1,0 +1,1 @@
+"""Evaluation: question sets, the runner, metrics, reports and benchmarks."""

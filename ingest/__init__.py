@@ -1,0 +1,1 @@
+"""Ingestion: read reports, clean, split, embed and write them to the store."""

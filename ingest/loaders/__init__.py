@@ -1,0 +1,57 @@
+"""Reading a report file of any supported type into a cleaned ``LoadedDocument``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ingest.document import LoadedDocument
+from ingest.loaders.docx import load_docx
+from ingest.loaders.html import load_html
+from ingest.loaders.pdf import load_pdf
+from ingest.loaders.text import load_markdown, load_plain_text
+from rag.errors import CorruptDocumentError, UnsupportedFileError
+
+LOADERS: dict[str, Callable[[Path, bytes], LoadedDocument]] = {
+    ".md": load_markdown,
+    ".markdown": load_markdown,
+    ".txt": load_plain_text,
+    ".text": load_plain_text,
+    ".pdf": load_pdf,
+    ".docx": load_docx,
+    ".html": load_html,
+    ".htm": load_html,
+}
+SUPPORTED_EXTENSIONS = tuple(LOADERS)
+
+
+def load_document(path: Path, max_bytes: int | None = None) -> LoadedDocument:
+    """Read and clean one report.
+
+    Raises:
+        UnsupportedFileError: the extension is not one ReportQA reads.
+        CorruptDocumentError: the file is unreadable, empty, too large, or not what its name says.
+    """
+    loader = LOADERS.get(path.suffix.lower())
+    if loader is None:
+        raise UnsupportedFileError(
+            f"{path}: unsupported file type {path.suffix or '(none)'!r}; supported: {', '.join(SUPPORTED_EXTENSIONS)}"
+        )
+    try:
+        size = path.stat().st_size
+        if max_bytes is not None and size > max_bytes:
+            raise CorruptDocumentError(f"{path}: {_human_size(size)} is over the {_human_size(max_bytes)} limit")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CorruptDocumentError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    document = loader(path, data)
+    if not document.text.strip():
+        raise CorruptDocumentError(f"{path}: no text after cleaning")
+    return document
+
+
+def _human_size(n_bytes: int) -> str:
+    # Megabytes alone print a 2 KB file over a 1 KB limit as "0.0 MB is over the 0 MB limit".
+    if n_bytes >= 2**20:
+        return f"{n_bytes / 2**20:.1f} MB"
+    return f"{n_bytes / 2**10:.1f} KB"

@@ -1,0 +1,399 @@
+"""Ingest: read → clean → split → embed → write to the store, only for what changed.
+
+Change detection is keyed on a content hash per document (plus the chunking and embedder configuration). The
+manifest journals every document write (see ``rag.manifest``), so an ingest killed at any instant leaves a usable
+index and the next run completes it with no duplicate chunks. One broken file never stops the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from ingest.chunking import ChunkSpan, cut_long_sentence, split_into_chunks
+from ingest.loaders import SUPPORTED_EXTENSIONS, load_document
+from ingest.lock import ingest_lock
+from rag.docfiles import remove_sidecar, write_sentence_vectors, write_sidecar
+from rag.embedders import Embedder, make_embedder
+from rag.errors import CorruptDocumentError, EmbedderMismatchError, UnsupportedFileError
+from rag.lexical import LexicalIndex, build_lexical_index
+from rag.manifest import DocumentRecord, Manifest, chunk_id
+from rag.models import Chunk
+from rag.settings import Settings
+from rag.store import ChunkStore
+from rag.text import detect_language, sentence_spans, tokenize
+
+logger = logging.getLogger(__name__)
+
+# Bump when cleaning or chunking changes in a way that changes chunks: every document is then re-ingested.
+PIPELINE_VERSION = 6
+# Longer sentences are cut at a comma for quoting: a citation should point at a sentence, not a page.
+SENTENCE_MAX_CHARS = 200
+
+ProgressCallback = Callable[[int, int, str], None]
+
+
+@dataclass
+class FileFailure:
+    path: str
+    reason: str
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did. ``failed`` files were left as they were in the index."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[FileFailure] = field(default_factory=list)
+    chunks_written: int = 0
+    seconds: float = 0.0
+    embed_seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def to_dict(self) -> dict:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            "failed": [{"path": f.path, "reason": f.reason} for f in self.failed],
+            "chunks_written": self.chunks_written,
+            "seconds": round(self.seconds, 3),
+            "embed_seconds": round(self.embed_seconds, 3),
+        }
+
+
+@dataclass
+class _Prepared:
+    path: Path
+    record: DocumentRecord
+    chunks: list[Chunk]
+    embed_texts: list[str]
+    sidecar: dict
+    is_new: bool
+
+
+def run_ingest(
+    settings: Settings,
+    paths: Sequence[Path] | None = None,
+    *,
+    rebuild: bool = False,
+    progress: ProgressCallback | None = None,
+    embedder: Embedder | None = None,
+) -> IngestReport:
+    """Bring the index in line with the reports under ``paths`` (default: the corpus folder).
+
+    Raises:
+        EmbedderMismatchError: the index was built by another embedder (use ``rebuild``).
+        IngestLockedError: another ingest holds the data directory.
+        DataDirError, StoreUnavailableError: the index cannot be written at all.
+    """
+    started = time.perf_counter()
+    report = IngestReport()
+    roots = [Path(p) for p in (paths or [settings.corpus_dir])]
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with ingest_lock(settings.lock_path):
+        embedder = embedder or make_embedder(settings)
+        if rebuild:
+            _wipe(settings)
+        manifest = Manifest.load(settings.manifest_path)
+        if manifest.embedder and (manifest.embedder, manifest.dim) != (embedder.name, embedder.dim):
+            raise EmbedderMismatchError(
+                f"the index was built with {manifest.embedder} ({manifest.dim}-d) but the configured embedder is "
+                f"{embedder.name} ({embedder.dim}-d); run `reportqa ingest --rebuild` to re-embed every report"
+            )
+        store = ChunkStore.open(settings, embedder.name, embedder.dim, create=True)
+        manifest.embedder, manifest.dim = embedder.name, embedder.dim
+        changed = _recover_pending(manifest, store, settings)
+
+        files, report.failed = discover(roots, settings.ingest.extensions)
+        config_hash = _config_hash(settings, embedder.name)
+        prepared: list[_Prepared] = []
+        seen: set[str] = set()
+        for path in files:
+            doc_id = document_id(path)
+            seen.add(doc_id)
+            try:
+                # Streamed: an over-size file must be refused without first being read whole into memory.
+                with path.open("rb") as handle:
+                    content_hash = hashlib.file_digest(handle, "sha256").hexdigest()
+            except OSError as exc:
+                report.failed.append(FileFailure(str(path), f"cannot be read ({exc.strerror or exc})"))
+                continue
+            previous = manifest.documents.get(doc_id)
+            if previous and previous.content_hash == content_hash and previous.config_hash == config_hash:
+                report.unchanged.append(previous.source)
+                continue
+            try:
+                prepared.append(_prepare(path, doc_id, content_hash, config_hash, settings, is_new=previous is None))
+            except (UnsupportedFileError, CorruptDocumentError) as exc:
+                logger.warning("skipped %s", exc)
+                report.failed.append(FileFailure(str(path), _reason(exc, path)))
+
+        total = sum(len(p.embed_texts) for p in prepared)
+        done = 0
+        if progress:
+            progress(0, total, "")
+        for item in prepared:
+            embed_started = time.perf_counter()
+            vectors = _embed(embedder, item.embed_texts, settings.ingest.embed_batch_size, done, total, item, progress)
+            report.embed_seconds += time.perf_counter() - embed_started
+            _write_document(item, vectors, manifest, store, settings)
+            done += len(item.embed_texts)
+            report.chunks_written += len(item.chunks)
+            (report.added if item.is_new else report.updated).append(item.record.source)
+            changed = True
+
+        for record in list(manifest.documents.values()):
+            if record.doc_id not in seen and _under_roots(Path(record.path), roots) and not Path(record.path).exists():
+                _remove_document(record, manifest, store, settings)
+                report.removed.append(record.source)
+                changed = True
+
+        lexical = LexicalIndex.load(settings.lexical_dir)
+        if changed or lexical is None or lexical.generation != manifest.generation:
+            manifest.save(settings.manifest_path)
+            build_lexical_index(settings.lexical_dir, settings.docs_dir, manifest)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def remove_documents(settings: Settings, doc_ids: Iterable[str]) -> list[str]:
+    """Take documents out of the index (the files on disk are not touched); returns their sources."""
+    removed = []
+    with ingest_lock(settings.lock_path):
+        manifest = Manifest.load(settings.manifest_path)
+        store = ChunkStore.open(settings, manifest.embedder, manifest.dim)
+        for doc_id in doc_ids:
+            record = manifest.documents.get(doc_id)
+            if record is not None:
+                _remove_document(record, manifest, store, settings)
+                removed.append(record.source)
+        if removed:
+            build_lexical_index(settings.lexical_dir, settings.docs_dir, manifest)
+    return removed
+
+
+def discover(roots: Sequence[Path], extensions: Iterable[str]) -> tuple[list[Path], list[FileFailure]]:
+    """Report files under ``roots``; unsupported or missing paths come back as failures, hidden files are skipped."""
+    allowed = {e.lower() for e in extensions} & set(SUPPORTED_EXTENSIONS) or set(SUPPORTED_EXTENSIONS)
+    files: list[Path] = []
+    failures: list[FileFailure] = []
+    for root in roots:
+        if root.is_file():
+            candidates = [root]
+        elif root.is_dir():
+            # A dangling symlink is kept so it is reported as unreadable, not silently skipped.
+            candidates = sorted(
+                p
+                for p in root.rglob("*")
+                if (p.is_file() or (p.is_symlink() and not p.exists()))
+                and not any(part.startswith(".") for part in p.relative_to(root).parts)
+            )
+        else:
+            failures.append(FileFailure(str(root), "no such file or folder"))
+            continue
+        for path in candidates:
+            if path.suffix.lower() in allowed:
+                files.append(path)
+            else:
+                failures.append(
+                    FileFailure(str(path), f"unsupported file type {path.suffix or '(none)'!r}; supported: "
+                                f"{', '.join(sorted(allowed))}")
+                )
+    unique = list(dict.fromkeys(files))
+    return unique, failures
+
+
+def document_id(path: Path) -> str:
+    """Stable id of a report: its absolute path, hashed."""
+    return hashlib.sha1(str(path.resolve()).encode("utf-8")).hexdigest()[:16]
+
+
+def display_source(path: Path) -> str:
+    """The path as users see it: relative to the working directory when inside it."""
+    resolved = path.resolve()
+    try:
+        return str(resolved.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(resolved)
+
+
+def embedding_text(title: str, section_path: Sequence[str], text: str) -> str:
+    """What is embedded for a chunk: the chunk under its title and section path, which the chunk text often lacks."""
+    header = " > ".join([title, *section_path[-2:]])
+    return f"{header}\n{text}"
+
+
+def _prepare(
+    path: Path, doc_id: str, content_hash: str, config_hash: str, settings: Settings, is_new: bool
+) -> _Prepared:
+    document = load_document(path, max_bytes=int(settings.ingest.max_file_mb * 2**20))
+    spans = split_into_chunks(document, settings.ingest.chunk_size, settings.ingest.chunk_overlap)
+    if not spans:
+        raise CorruptDocumentError(f"{path}: no text to index")
+    lang = detect_language(document.text)
+    source = display_source(path)
+    chunks, embed_texts, sidecar_chunks = [], [], []
+    for span in spans:
+        text = document.text[span.start : span.end]
+        chunk = Chunk(
+            id=chunk_id(doc_id, content_hash, span.index),
+            doc_id=doc_id,
+            index=span.index,
+            source=source,
+            title=document.title,
+            section=span.section,
+            page=span.page,
+            start=span.start,
+            end=span.end,
+            text=text,
+            lang=lang,
+        )
+        chunks.append(chunk)
+        embed_texts.append(embedding_text(document.title, span.section_path, text))
+        sidecar_chunks.append(
+            {
+                "id": chunk.id,
+                "start": span.start,
+                "end": span.end,
+                "section": span.section,
+                "page": span.page,
+                "tokens": " ".join(tokenize(f"{span.section}\n{text}")),
+            }
+        )
+    sentences = sentence_units(document.text, spans, min(settings.ingest.chunk_size, SENTENCE_MAX_CHARS))
+    embed_texts.extend(document.text[start:end] for start, end in sentences)
+    record = DocumentRecord(
+        doc_id=doc_id,
+        path=str(path.resolve()),
+        source=source,
+        title=document.title,
+        lang=lang,
+        kind=document.kind,
+        content_hash=content_hash,
+        config_hash=config_hash,
+        n_chunks=len(chunks),
+        chars=len(document.text),
+        pages=len(document.pages),
+        ingested_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        status="pending",
+    )
+    sidecar = {
+        "doc_id": doc_id,
+        "source": source,
+        "title": document.title,
+        "content_hash": content_hash,
+        "text": document.text,
+        "pages": [[p.start, p.end, p.page] for p in document.pages],
+        "chunks": sidecar_chunks,
+        "sentences": [list(span) for span in sentences],
+    }
+    return _Prepared(path, record, chunks, embed_texts, sidecar, is_new)
+
+
+def sentence_units(text: str, spans: Sequence[ChunkSpan], max_chars: int) -> list[tuple[int, int]]:
+    """The distinct sentences of all chunks, in order: the units the extractive answerer quotes and scores."""
+    units: set[tuple[int, int]] = set()
+    for span in spans:
+        for start, end in sentence_spans(text, span.start, span.end):
+            units.update(cut_long_sentence(text, start, end, max_chars))
+    return sorted(units)
+
+
+def _embed(
+    embedder: Embedder,
+    texts: list[str],
+    batch_size: int,
+    done: int,
+    total: int,
+    item: _Prepared,
+    progress: ProgressCallback | None,
+) -> np.ndarray:
+    parts = []
+    for i in range(0, len(texts), batch_size):
+        parts.append(embedder.embed_passages(texts[i : i + batch_size]))
+        if progress:
+            progress(done + min(i + batch_size, len(texts)), total, item.record.source)
+    return np.vstack(parts) if parts else np.zeros((0, embedder.dim), dtype=np.float32)
+
+
+def _write_document(
+    item: _Prepared, vectors: np.ndarray, manifest: Manifest, store: ChunkStore, settings: Settings
+) -> None:
+    # Journal first: if we die below, the next run sees "pending" and rewrites this document from scratch.
+    manifest.documents[item.record.doc_id] = item.record
+    manifest.save(settings.manifest_path)
+    n_chunks = len(item.chunks)
+    write_sidecar(settings.docs_dir, item.record.doc_id, item.sidecar)
+    write_sentence_vectors(settings.docs_dir, item.record.doc_id, vectors[n_chunks:])
+    store.delete_document(item.record.doc_id)
+    store.add(item.chunks, vectors[:n_chunks], context=[c["section"] for c in item.sidecar["chunks"]])
+    manifest.documents[item.record.doc_id] = item.record.model_copy(update={"status": "complete"})
+    manifest.generation += 1
+    manifest.save(settings.manifest_path)
+
+
+def _remove_document(record: DocumentRecord, manifest: Manifest, store: ChunkStore, settings: Settings) -> None:
+    manifest.documents[record.doc_id] = record.model_copy(update={"status": "pending"})
+    manifest.save(settings.manifest_path)
+    store.delete_document(record.doc_id)
+    remove_sidecar(settings.docs_dir, record.doc_id)
+    del manifest.documents[record.doc_id]
+    manifest.generation += 1
+    manifest.save(settings.manifest_path)
+
+
+def _recover_pending(manifest: Manifest, store: ChunkStore, settings: Settings) -> bool:
+    """Undo the half-written documents of an interrupted ingest; they are ingested again like new ones."""
+    pending = [r for r in manifest.documents.values() if r.status == "pending"]
+    for record in pending:
+        logger.info("finishing an interrupted write of %s", record.source)
+        store.delete_document(record.doc_id)
+        remove_sidecar(settings.docs_dir, record.doc_id)
+        del manifest.documents[record.doc_id]
+    if pending:
+        manifest.generation += 1
+        manifest.save(settings.manifest_path)
+    return bool(pending)
+
+
+def _wipe(settings: Settings) -> None:
+    ChunkStore.drop(settings)
+    for target in (settings.docs_dir, settings.lexical_dir):
+        shutil.rmtree(target, ignore_errors=True)
+    settings.manifest_path.unlink(missing_ok=True)
+
+
+def _config_hash(settings: Settings, embedder_name: str) -> str:
+    key = f"{PIPELINE_VERSION}|{settings.ingest.chunk_size}|{settings.ingest.chunk_overlap}|{embedder_name}"
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+def _under_roots(path: Path, roots: Sequence[Path]) -> bool:
+    for root in roots:
+        resolved = root.resolve()
+        if path == resolved or resolved in path.parents:
+            return True
+    return False
+
+
+def _reason(exc: Exception, path: Path) -> str:
+    """The message without the leading path (the report prints the path beside it)."""
+    message = str(exc)
+    prefix = f"{path}: "
+    return message[len(prefix):] if message.startswith(prefix) else message

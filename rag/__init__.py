@@ -1,0 +1,1 @@
+"""ReportQA's engine: settings, store, embedders, retrieval and answering."""

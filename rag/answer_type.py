@@ -1,0 +1,81 @@
+"""What kind of answer a question asks for, and whether a sentence can be one.
+
+A question that asks for a figure ("多少", "哪一年", "what share") is only answered by a sentence that states a
+figure the question did not already contain, in the unit asked for when the question names or implies one
+("多少名" wants people, "多少钱" or "营收是多少" money, "哪一天" a day). This catches the most common near miss of a
+report shelf: the company or product is there, the number asked for is not.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.text import fold
+
+_WANTS_NUMBER_RE = re.compile(
+    r"多少|几[个家位名年月天日次倍项种份张款台部万亿]|多大|多长|多久|多高|多快|多远|哪一?年|哪一?天|哪一?月|哪一?日|何时|"
+    r"什么时候|百分之几|\bhow (?:many|much|long|big|large|often|fast)\b|"
+    r"\bwhat (?:is the |was the )?(?:percentage|percent|share|proportion|price|year|date|valuation|revenue|amount|cost)\b|"
+    r"\bwhen\b|\bvaluation\b|\bprices?\b|\bcosts?\b",
+    re.IGNORECASE,
+)
+_EXPLICIT_UNIT_RE = re.compile(r"(?:多少|几)\s*([名人个家位项种次倍年月天日万亿元块钱份张款台部%])|哪一?([年月天日])")
+_UNITS = {
+    "名": "名人位", "人": "名人位", "位": "位名人", "个": "个家项种月", "家": "家个", "项": "项个种", "种": "种个项",
+    "次": "次", "倍": "倍", "年": "年", "月": "月", "天": "天日号", "日": "日天号", "万": "万亿", "亿": "亿",
+    "元": "元万亿", "钱": "元万亿$¥￥", "块": "元块", "份": "份", "张": "张", "款": "款个", "台": "台部万亿",
+    "部": "部台万亿", "%": "%成",
+}
+# Units a question implies by what it asks about, when it names none.
+_IMPLIED_UNITS = (
+    (re.compile(r"收入|营收|金额|价格|售价|估值|市值|成本|预算|融资|收费|费用|利润|price|revenue|valuation|cost", re.I),
+     "元万亿$¥￥美"),
+    (re.compile(r"出货量|销量|shipments?|\bships?\b.*\b(?:phones?|units?|devices?)\b|\b(?:phones?|units?|devices?)\b.*\bship", re.I),
+     "台部万亿件"),
+    (re.compile(r"多久|多长时间|how long", re.I), "天周月年时日"),
+    (re.compile(r"比例|占比|份额|渗透率|增速|增长率|使用率|percentage|share|proportion|rate", re.I), "%成"),
+)
+_NUMBER_RE = re.compile(
+    r"\d+(?:[.,]\d+)*(?:\s*%)?|[零一二三四五六七八九十两百千万亿]+(?=[个家位名项种次倍年月天日万亿元成份张款台部])"
+)
+_CURRENCY = "$¥￥"
+
+
+def wants_number(question: str) -> bool:
+    """Whether the question asks for a figure, date, share or amount."""
+    return bool(_WANTS_NUMBER_RE.search(question))
+
+
+def expected_units(question: str) -> str | None:
+    """Characters one of which should stand next to the answer's figure, or None when any figure will do."""
+    folded = fold(question)
+    explicit = _EXPLICIT_UNIT_RE.search(folded)
+    if explicit:
+        unit = explicit.group(1) or explicit.group(2)
+        return _UNITS.get(unit, unit)
+    for pattern, units in _IMPLIED_UNITS:
+        if pattern.search(folded):
+            return units
+    return None
+
+
+def numbers_in(text: str) -> set[str]:
+    return {m.group(0).replace(" ", "") for m in _NUMBER_RE.finditer(fold(text))}
+
+
+def states_answer_number(sentence: str, question: str) -> bool:
+    """Whether ``sentence`` states a figure the question did not contain (in the asked-for unit, if any)."""
+    sentence = fold(sentence)
+    new_numbers = numbers_in(sentence) - numbers_in(question)
+    if not new_numbers:
+        return False
+    units = expected_units(question)
+    if units is None:
+        return True
+    for match in _NUMBER_RE.finditer(sentence):
+        if match.group(0).replace(" ", "") not in new_numbers:
+            continue
+        around = sentence[match.end() : match.end() + 3] + match.group(0) + sentence[max(0, match.start() - 1) : match.start()]
+        if any(ch in units for ch in around.casefold()):
+            return True
+    return False

@@ -1,0 +1,135 @@
+"""Sentence-level evidence inside retrieved passages.
+
+Sentences and their vectors are computed at ingest (see ``ingest.pipeline.sentence_units``), so scoring the
+sentences of the top passages at question time is a dot product, not another model call.
+"""
+
+from __future__ import annotations
+
+import bisect
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rag.docfiles import read_sentence_vectors, read_sidecar
+from rag.lexical import LexicalIndex
+from rag.models import Passage
+from rag.answer_type import states_answer_number, wants_number
+from rag.text import tokenize
+
+# Weights of the sentence score; chosen on the dev set (eval/questions/reports-dev.jsonl), see README "Figures".
+DENSE_WEIGHT = 1.0
+LEXICAL_WEIGHT = 0.35
+RANK_WEIGHT = 0.04
+UNTYPED_PENALTY = 0.1
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One candidate sentence inside a retrieved passage, with its evidence scores."""
+
+    passage: Passage
+    start: int  # offsets into the cleaned document
+    end: int
+    text: str
+    dense: float
+    lexical: float
+    score: float
+    typed: bool = True  # the sentence can be the kind of answer asked for (e.g. it states a figure)
+
+
+@dataclass
+class _DocSentences:
+    text: str
+    starts: list[int]
+    ends: list[int]
+    vectors: np.ndarray | None
+
+
+class DocumentFiles:
+    """A small cache of the per-document files the answerer and the source viewer read."""
+
+    def __init__(self, docs_dir: Path, capacity: int = 64) -> None:
+        self.docs_dir = docs_dir
+        self._cache: OrderedDict[str, _DocSentences | None] = OrderedDict()
+        self._capacity = capacity
+        self._lock = threading.Lock()
+
+    def get(self, doc_id: str) -> _DocSentences | None:
+        with self._lock:
+            if doc_id in self._cache:
+                self._cache.move_to_end(doc_id)
+                return self._cache[doc_id]
+        sidecar = read_sidecar(self.docs_dir, doc_id)
+        entry = None
+        if sidecar is not None:
+            spans = sidecar.get("sentences", [])
+            vectors = read_sentence_vectors(self.docs_dir, doc_id)
+            if vectors is not None and len(vectors) != len(spans):
+                vectors = None
+            entry = _DocSentences(sidecar["text"], [s for s, _ in spans], [e for _, e in spans], vectors)
+        with self._lock:
+            self._cache[doc_id] = entry
+            while len(self._cache) > self._capacity:
+                self._cache.popitem(last=False)
+        return entry
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+    def document_text(self, doc_id: str) -> str | None:
+        entry = self.get(doc_id)
+        return entry.text if entry else None
+
+
+def score_sentences(
+    passages: list[Passage],
+    query_vector: np.ndarray,
+    query_tokens: list[str],
+    files: DocumentFiles,
+    lexical: LexicalIndex | None,
+    question: str = "",
+) -> list[Sentence]:
+    """Every sentence of ``passages`` scored for how well it answers ``question``, best first.
+
+    For a question that asks for a figure, a sentence that states none cannot be the answer: it is marked
+    ``typed=False`` and ranked below the sentences that can.
+    """
+    needs_number = wants_number(question)
+    weights = {t: (lexical.token_weight(t) if lexical else 1.0) for t in set(query_tokens)}
+    total_weight = sum(weights.values()) or 1.0
+    query = np.asarray(query_vector, dtype=np.float32)
+    sentences: list[Sentence] = []
+    seen: set[tuple[int, int, str]] = set()
+    for passage in passages:
+        chunk = passage.chunk
+        doc = files.get(chunk.doc_id)
+        if doc is None:
+            continue
+        first = bisect.bisect_left(doc.starts, chunk.start)
+        last = bisect.bisect_right(doc.starts, chunk.end - 1)
+        if doc.vectors is not None and last > first:
+            dense_scores = np.asarray(doc.vectors[first:last], dtype=np.float32) @ query
+        else:
+            dense_scores = np.zeros(max(last - first, 0), dtype=np.float32)
+        for offset, index in enumerate(range(first, last)):
+            start, end = doc.starts[index], doc.ends[index]
+            key = (start, end, chunk.doc_id)
+            if end > chunk.end or key in seen:
+                continue
+            seen.add(key)
+            text = doc.text[start:end]
+            tokens = set(tokenize(text))
+            lexical_score = sum(w for t, w in weights.items() if t in tokens) / total_weight
+            dense = float(dense_scores[offset])
+            score = DENSE_WEIGHT * dense + LEXICAL_WEIGHT * lexical_score + RANK_WEIGHT / passage.rank
+            typed = not needs_number or states_answer_number(text, question)
+            if not typed:
+                score -= UNTYPED_PENALTY
+            sentences.append(Sentence(passage, start, end, text, dense, lexical_score, score, typed))
+    sentences.sort(key=lambda s: -s.score)
+    return sentences

@@ -1,0 +1,123 @@
+"""BM25 over jieba tokens (bm25s), persisted in the data directory and rebuilt by ingest.
+
+Each build goes to a new folder named by the manifest generation; a pointer file is swapped atomically, so a
+reader sees either the old index or the new one. Tokens come from the per-document files written at ingest:
+neither a process start nor a query re-tokenises the corpus.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import shutil
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from rag.docfiles import read_sidecar
+from rag.files import write_atomic, write_json_atomic
+from rag.manifest import Manifest
+
+logger = logging.getLogger(__name__)
+_POINTER = "CURRENT"
+
+
+class LexicalIndex:
+    """A loaded BM25 index over chunk ids."""
+
+    def __init__(
+        self, retriever, chunk_ids: list[str], chunk_docs: list[str], generation: int, idf: dict[str, float]
+    ) -> None:
+        self._retriever = retriever
+        self.chunk_ids = chunk_ids
+        self.generation = generation
+        self._docs = np.asarray(chunk_docs)
+        self.idf = idf
+        # A token never seen in the corpus is as rare as the rarest seen one.
+        self.max_idf = max(idf.values(), default=1.0)
+
+    def token_weight(self, token: str) -> float:
+        """Inverse document frequency of a token over the chunks."""
+        return self.idf.get(token, self.max_idf)
+
+    @classmethod
+    def load(cls, lexical_dir: Path) -> LexicalIndex | None:
+        """The current index, or None if none was built."""
+        import bm25s
+
+        try:
+            folder = lexical_dir / (lexical_dir / _POINTER).read_text().strip()
+            meta = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return None
+        if not {"chunk_ids", "chunk_docs", "generation", "idf"} <= meta.keys():
+            return None  # written by an older version: the next ingest rebuilds it
+        if not meta["chunk_ids"]:
+            return cls(None, [], [], meta["generation"], {})
+        retriever = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
+        return cls(retriever, meta["chunk_ids"], meta["chunk_docs"], meta["generation"], meta["idf"])
+
+    def coverage(self, tokens: list[str]) -> float:
+        """Share (IDF-weighted) of the query's tokens that occur in the corpus at all.
+
+        Low for a question in another language than the reports: keyword search then has little to go on.
+        """
+        if not tokens:
+            return 0.0
+        total = sum(self.token_weight(t) for t in tokens)
+        return sum(self.idf[t] for t in tokens if t in self.idf) / total if total else 0.0
+
+    def search(self, tokens: list[str], k: int, doc_ids: Iterable[str] | None = None) -> list[tuple[str, float]]:
+        """Top ``k`` chunk ids by BM25 score (only scores above zero)."""
+        if self._retriever is None or not tokens:
+            return []
+        scores = np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)
+        if doc_ids is not None:
+            scores = np.where(np.isin(self._docs, list(doc_ids)), scores, 0.0)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self.chunk_ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+
+def build_lexical_index(lexical_dir: Path, docs_dir: Path, manifest: Manifest) -> int:
+    """Rebuild the BM25 index from the stored tokens of every complete document; returns the chunk count."""
+    import bm25s
+
+    chunk_ids: list[str] = []
+    chunk_docs: list[str] = []
+    corpus: list[list[str]] = []
+    for record in sorted(manifest.complete(), key=lambda r: r.source):
+        sidecar = read_sidecar(docs_dir, record.doc_id)
+        if sidecar is None or sidecar.get("content_hash") != record.content_hash:
+            logger.warning("no stored tokens for %s; it is left out of keyword search", record.source)
+            continue
+        for chunk in sidecar["chunks"]:
+            chunk_ids.append(chunk["id"])
+            chunk_docs.append(record.doc_id)
+            corpus.append(chunk["tokens"].split(" ") if chunk["tokens"] else [])
+    name = f"g{manifest.generation:06d}"
+    folder = lexical_dir / name
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    if corpus:
+        retriever = bm25s.BM25()
+        retriever.index(corpus, show_progress=False)
+        retriever.save(str(folder), show_progress=False)
+    document_frequency: Counter[str] = Counter()
+    for tokens in corpus:
+        document_frequency.update(set(tokens))
+    n = len(corpus)
+    idf = {t: round(math.log(1 + (n - df + 0.5) / (df + 0.5)), 4) for t, df in document_frequency.items() if t}
+    write_json_atomic(
+        folder / "chunks.json",
+        {"generation": manifest.generation, "chunk_ids": chunk_ids, "chunk_docs": chunk_docs, "idf": idf},
+    )
+    write_atomic(lexical_dir / _POINTER, name.encode())
+    for old in lexical_dir.iterdir():
+        if old.is_dir() and old.name != name:
+            shutil.rmtree(old, ignore_errors=True)
+    return len(chunk_ids)

@@ -1,0 +1,67 @@
+"""The manifest: which documents the index holds, in which version, and whether their write finished.
+
+It is the index's journal. A document is marked ``pending`` before its chunks are touched in Chroma and
+``complete`` after, each time through an atomic rewrite, so an ingest killed at any point is finished (or undone)
+by the next one with no duplicates and no orphans.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ValidationError
+
+from rag.errors import DataDirError
+from rag.files import write_json_atomic
+
+
+class DocumentRecord(BaseModel):
+    doc_id: str
+    path: str
+    source: str
+    title: str
+    lang: str
+    kind: str
+    content_hash: str
+    config_hash: str
+    n_chunks: int
+    chars: int
+    pages: int = 0
+    ingested_at: str
+    status: Literal["pending", "complete"] = "complete"
+
+    def chunk_ids(self) -> list[str]:
+        return [chunk_id(self.doc_id, self.content_hash, i) for i in range(self.n_chunks)]
+
+
+class Manifest(BaseModel):
+    version: int = 1
+    embedder: str = ""
+    dim: int = 0
+    generation: int = 0
+    documents: dict[str, DocumentRecord] = {}
+
+    @classmethod
+    def load(cls, path: Path) -> Manifest:
+        """The manifest at ``path``, or an empty one if there is none yet."""
+        try:
+            return cls.model_validate(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            return cls()
+        except (OSError, ValueError, ValidationError) as exc:
+            raise DataDirError(
+                f"the index manifest {path} is unreadable ({exc}); run `reportqa ingest --rebuild`"
+            ) from exc
+
+    def save(self, path: Path) -> None:
+        write_json_atomic(path, self.model_dump(mode="json"))
+
+    def complete(self) -> list[DocumentRecord]:
+        return [record for record in self.documents.values() if record.status == "complete"]
+
+
+def chunk_id(doc_id: str, content_hash: str, index: int) -> str:
+    """Chunk ids are a function of the document and its content, so re-running an ingest rewrites the same ids."""
+    return f"{doc_id}-{content_hash[:10]}-{index:05d}"

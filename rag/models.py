@@ -1,0 +1,110 @@
+"""Typed results that flow from the store to the answer. The UI and the CLI's ``--json`` only format these."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Chunk(BaseModel):
+    """A span of one cleaned document: ``text == document_text[start:end]``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    doc_id: str
+    index: int = Field(ge=0, description="Position of the chunk in its document.")
+    source: str
+    title: str
+    section: str = ""
+    page: int | None = None
+    start: int = Field(ge=0)
+    end: int = Field(ge=0)
+    text: str
+    lang: str = "zh"
+
+
+class Passage(BaseModel):
+    """A retrieved chunk with its place in the ranking."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rank: int
+    score: float
+    chunk: Chunk
+    dense_score: float | None = None
+    bm25_score: float | None = None
+
+    def to_record(self) -> dict[str, Any]:
+        c = self.chunk
+        return {
+            "rank": self.rank,
+            "score": round(self.score, 6),
+            "source": c.source,
+            "title": c.title,
+            "section": c.section,
+            "page": c.page,
+            "start": c.start,
+            "end": c.end,
+            "text": c.text,
+        }
+
+
+class Citation(BaseModel):
+    """What ``[n]`` in an answer points at: a quoted span inside one chunk, with document offsets."""
+
+    model_config = ConfigDict(frozen=True)
+
+    n: int = Field(ge=1)
+    chunk: Chunk
+    quote: str
+    quote_start: int = Field(ge=0, description="Offset of the quote in the cleaned document.")
+    quote_end: int = Field(ge=0)
+    supported: bool = True
+
+    def to_record(self) -> dict[str, Any]:
+        c = self.chunk
+        return {
+            "n": self.n,
+            "source": c.source,
+            "title": c.title,
+            "section": c.section,
+            "page": c.page,
+            "start": self.quote_start,
+            "end": self.quote_end,
+            "quote": self.quote,
+            "text": c.text,
+            "supported": self.supported,
+        }
+
+
+class Answer(BaseModel):
+    """The result of one question."""
+
+    question: str
+    text: str
+    refused: bool
+    mode: Literal["extractive", "llm"]
+    citations: list[Citation] = []
+    passages: list[Passage] = []
+    timings: dict[str, float] = {}
+    notices: list[str] = Field(default_factory=list, description="Things the user should know, e.g. a fallback.")
+    lang: str = "zh"
+
+    @property
+    def latency_ms(self) -> float:
+        return round(self.timings.get("total_ms", 0.0), 1)
+
+    def to_record(self) -> dict[str, Any]:
+        """The stable JSON shape of ``reportqa ask --json`` and of every eval result line."""
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "refused": self.refused,
+            "mode": self.mode,
+            "citations": [c.to_record() for c in self.citations],
+            "passages": [p.to_record() for p in self.passages],
+            "notices": list(self.notices),
+            "latency_ms": self.latency_ms,
+        }

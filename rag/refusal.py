@@ -1,0 +1,42 @@
+"""Deciding whether the reports answer a question at all, and saying so in the question's language."""
+
+from __future__ import annotations
+
+from rag.evidence import UNTYPED_PENALTY, Sentence
+
+# Calibrated on eval/questions/reports-dev.jsonl (answerable vs unanswerable), see README "Figures".
+# For a question in the passages' language, lexical coverage of the question's rare terms is the sharper signal
+# (an absent fact is usually a missing term); across languages only the dense similarity is available.
+LEXICAL_WEIGHT = 0.5
+CROSS_LINGUAL_OFFSET = 0.12
+# How far down the sentence ranking a figure may sit and still count as the answer to a "how many" question.
+TYPED_WINDOW = 4
+TYPED_WINDOW_CROSS_LINGUAL = 10
+
+REFUSAL_ZH = "报告中没有找到能回答这个问题的内容。以下是最接近的段落，供参考。"
+REFUSAL_EN = "The reports do not contain an answer to this question. The closest passages are listed below."
+EMPTY_QUESTION_ZH = "请输入一个问题。"
+EMPTY_QUESTION_EN = "Please type a question."
+
+
+def evidence_strength(sentences: list[Sentence], cross_lingual: bool) -> float:
+    """How well the best few sentences support an answer: dense similarity plus weighted term coverage.
+
+    When the question asks for a figure, one of the best-ranked sentences (before the type penalty) must state one
+    (see ``rag.answer_type``); otherwise the strength is zero. Across languages the sentence ranking is looser, so
+    the window is wider.
+    """
+    ranked = sorted(sentences, key=lambda s: -(s.score + (0.0 if s.typed else UNTYPED_PENALTY)))
+    window = TYPED_WINDOW_CROSS_LINGUAL if cross_lingual else TYPED_WINDOW
+    if not any(s.typed for s in ranked[:window]):
+        return 0.0
+    head = ranked[:5]
+    dense = max(s.dense for s in head)
+    if cross_lingual:
+        return dense + CROSS_LINGUAL_OFFSET
+    lexical = max(s.lexical for s in head)
+    return dense + LEXICAL_WEIGHT * lexical
+
+
+def refusal_text(chinese: bool) -> str:
+    return REFUSAL_ZH if chinese else REFUSAL_EN

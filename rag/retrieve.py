@@ -1,0 +1,164 @@
+"""Hybrid retrieval: dense vectors from Chroma plus BM25 over jieba tokens, fused by reciprocal rank.
+
+Optionally reranked by a sentence-transformers ``CrossEncoder`` when one is configured.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.embedders import Embedder
+from rag.lexical import LexicalIndex
+from rag.models import Chunk, Passage
+from rag.settings import RetrievalSettings
+from rag.store import ChunkStore
+from rag.text import tokenize
+
+logger = logging.getLogger(__name__)
+
+
+
+@dataclass
+class Retrieval:
+    """Ranked passages plus what the answerer needs to score sentences without embedding the question again."""
+
+    passages: list[Passage]
+    query_vector: np.ndarray
+    query_tokens: list[str]
+    timings: dict[str, float]
+
+
+class HybridRetriever:
+    """Dense + BM25 retrieval over one index."""
+
+    def __init__(
+        self,
+        store: ChunkStore,
+        lexical: LexicalIndex | None,
+        embedder: Embedder,
+        settings: RetrievalSettings,
+        reranker=None,
+    ) -> None:
+        self.store = store
+        self.lexical = lexical
+        self.embedder = embedder
+        self.settings = settings
+        self.reranker = reranker
+
+    def retrieve(
+        self,
+        query: str,
+        k: int | None = None,
+        doc_ids: Iterable[str] | None = None,
+        fusion: str | None = None,
+    ) -> Retrieval:
+        """The ``k`` best passages for ``query`` (default ``settings.passages``), best first."""
+        k = k or self.settings.passages
+        fusion = fusion or self.settings.fusion
+        doc_ids = list(doc_ids) if doc_ids is not None else None
+        timings: dict[str, float] = {}
+        n = max(self.settings.candidates, k)
+
+        started = time.perf_counter()
+        query_vector = self.embedder.embed_query(query)
+        timings["embed_ms"] = _ms(started)
+
+        dense: list[tuple[Chunk, float]] = []
+        if fusion in ("rrf", "dense"):
+            started = time.perf_counter()
+            dense = self.store.query(query_vector, n, doc_ids)
+            timings["dense_ms"] = _ms(started)
+
+        started = time.perf_counter()
+        query_tokens = tokenize(query)
+        lexical: list[tuple[str, float]] = []
+        if fusion in ("rrf", "bm25") and self.lexical is not None:
+            lexical = self.lexical.search(query_tokens, n, doc_ids)
+        timings["bm25_ms"] = _ms(started)
+
+        started = time.perf_counter()
+        # Keyword evidence counts for as much of the question as the corpus vocabulary covers (cross-lingual
+        # questions share few tokens with the reports; their BM25 hits are mostly noise).
+        coverage = self.lexical.coverage(query_tokens) if self.lexical is not None else 0.0
+        timings["bm25_coverage"] = round(coverage, 3)
+        passages = self._fuse(dense, lexical, fusion, self.settings.bm25_weight * coverage)
+        if self.reranker is not None and passages:
+            passages = self.reranker.rerank(query, passages)
+        timings["fuse_ms"] = _ms(started)
+        return Retrieval(passages[:k], query_vector, query_tokens, timings)
+
+    def _fuse(
+        self, dense: list[tuple[Chunk, float]], lexical: list[tuple[str, float]], fusion: str, bm25_weight: float
+    ) -> list[Passage]:
+        rrf_k = self.settings.rrf_k
+        chunks: dict[str, Chunk] = {}
+        scores: dict[str, float] = {}
+        dense_scores: dict[str, float] = {}
+        bm25_scores: dict[str, float] = {}
+        for rank, (chunk, similarity) in enumerate(dense):
+            chunks[chunk.id] = chunk
+            dense_scores[chunk.id] = similarity
+            scores[chunk.id] = scores.get(chunk.id, 0.0) + (
+                self.settings.dense_weight / (rrf_k + rank + 1) if fusion == "rrf" else similarity
+            )
+        for rank, (chunk_id, score) in enumerate(lexical):
+            bm25_scores[chunk_id] = score
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + (
+                bm25_weight / (rrf_k + rank + 1) if fusion == "rrf" else score
+            )
+        missing = [chunk_id for chunk_id in scores if chunk_id not in chunks]
+        if missing:
+            # BM25 hits the dense search did not return; a stale lexical id that is gone from the store is dropped.
+            chunks.update(self.store.get(missing))
+        ranked = sorted((cid for cid in scores if cid in chunks), key=lambda cid: -scores[cid])
+        return [
+            Passage(
+                rank=i + 1,
+                score=scores[cid],
+                chunk=chunks[cid],
+                dense_score=dense_scores.get(cid),
+                bm25_score=bm25_scores.get(cid),
+            )
+            for i, cid in enumerate(ranked)
+        ]
+
+
+class CrossEncoderReranker:
+    """Reorders the fused candidates with a sentence-transformers ``CrossEncoder`` (e.g. a bge-reranker)."""
+
+    def __init__(self, model_name_or_path: str, top_n: int = 30) -> None:
+        from sentence_transformers import CrossEncoder
+
+        self.name = model_name_or_path
+        self.model = CrossEncoder(model_name_or_path, device="cpu")
+        self.top_n = top_n
+        self._lock = threading.Lock()
+
+    def rerank(self, query: str, passages: list[Passage]) -> list[Passage]:
+        head, tail = passages[: self.top_n], passages[self.top_n :]
+        with self._lock:
+            scores = self.model.predict([(query, p.chunk.text) for p in head], convert_to_numpy=True)
+        order = np.argsort(-np.asarray(scores), kind="stable")
+        reranked = [head[i].model_copy(update={"score": float(scores[i])}) for i in order] + tail
+        return [p.model_copy(update={"rank": i + 1}) for i, p in enumerate(reranked)]
+
+
+def make_reranker(settings: RetrievalSettings) -> CrossEncoderReranker | None:
+    """The configured cross-encoder, or None. A model that cannot be loaded is logged and skipped."""
+    if not settings.reranker:
+        return None
+    try:
+        return CrossEncoderReranker(settings.reranker)
+    except Exception as exc:  # a missing model must not take the engine down; the default works without one
+        logger.warning("reranker %s unavailable, continuing without it: %s", settings.reranker, exc)
+        return None
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000.0

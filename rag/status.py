@@ -1,0 +1,57 @@
+"""What is in the index, for ``reportqa status`` and the documents panel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rag.errors import ReportQAError
+from rag.manifest import Manifest
+from rag.settings import Settings
+
+
+def index_status(settings: Settings) -> dict[str, Any]:
+    """Documents, embedder, chunk count and storage location. Never prints secrets.
+
+    The chunk count comes from the store itself, so a mismatch with the manifest shows up as a problem.
+    """
+    from rag.store import ChunkStore
+
+    manifest = Manifest.load(settings.manifest_path)
+    documents = [
+        {
+            "title": r.title,
+            "source": r.source,
+            "lang": r.lang,
+            "kind": r.kind,
+            "chunks": r.n_chunks,
+            "content_hash": r.content_hash,
+            "ingested_at": r.ingested_at,
+            "doc_id": r.doc_id,
+        }
+        for r in sorted(manifest.complete(), key=lambda r: r.source)
+    ]
+    problems: list[str] = []
+    stored_chunks = None
+    if manifest.embedder:
+        try:
+            store = ChunkStore.open(settings, manifest.embedder, manifest.dim)
+            stored_chunks = store.count()
+        except ReportQAError as exc:
+            problems.append(str(exc))
+    expected = sum(d["chunks"] for d in documents)
+    if stored_chunks is not None and stored_chunks != expected:
+        problems.append(f"the store holds {stored_chunks} chunks but the manifest lists {expected}; run `reportqa ingest`")
+    pending = [r.source for r in manifest.documents.values() if r.status == "pending"]
+    if pending:
+        problems.append(f"an interrupted ingest left {len(pending)} document(s) unfinished; run `reportqa ingest`")
+    return {
+        "data_dir": str(settings.data_dir.resolve()),
+        "store": settings.store.chroma_url or str(settings.chroma_dir.resolve()),
+        "collection": settings.store.collection,
+        "embedder": manifest.embedder or settings.store.embedder,
+        "dim": manifest.dim,
+        "generation": manifest.generation,
+        "chunks": stored_chunks if stored_chunks is not None else expected,
+        "documents": documents,
+        "problems": problems,
+    }

@@ -1,0 +1,224 @@
+"""The vector store: Chroma, through llama-index's ``ChromaVectorStore``.
+
+Embedded (``PersistentClient`` in the data directory) by default; ``store.chroma_url`` switches to a Chroma server.
+The collection is created without a Chroma embedding function (we always pass vectors, so Chroma never tries to
+download its ONNX model) in cosine space, and records which embedder made its vectors.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Iterable, Sequence
+from urllib.parse import urlparse
+
+import numpy as np
+
+from rag.errors import DataDirError, EmbedderMismatchError, EmptyIndexError, StoreUnavailableError
+from rag.models import Chunk
+from rag.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+# Chroma reads this at import time; no telemetry leaves the machine even if a caller forgets the client setting.
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+_METADATA_KEYS = ("doc_id", "index", "source", "title", "section", "page", "start", "end", "lang")
+
+
+def open_client(settings: Settings):
+    """A Chroma client for the configured mode.
+
+    Raises:
+        StoreUnavailableError: the server cannot be reached.
+        DataDirError: the embedded database cannot be created or opened.
+    """
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
+    url = settings.store.chroma_url
+    if url:
+        parsed = urlparse(url if "://" in url else f"http://{url}")
+        ssl = parsed.scheme == "https"
+        try:
+            client = chromadb.HttpClient(
+                host=parsed.hostname or "localhost",
+                port=parsed.port or (443 if ssl else 8000),
+                ssl=ssl,
+                settings=chroma_settings,
+            )
+            client.heartbeat()
+        except Exception as exc:  # connection refused, DNS, TLS: all one message for the user
+            raise StoreUnavailableError(f"Chroma server at {url} is not reachable ({exc}); is it running?") from exc
+        return client
+    try:
+        settings.chroma_dir.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
+    except OSError as exc:
+        raise DataDirError(
+            f"cannot use data directory {settings.data_dir} ({exc.strerror or exc}); "
+            "check it exists and is writable, or point --data-dir / REPORTQA_DATA_DIR elsewhere"
+        ) from exc
+    except Exception as exc:
+        raise DataDirError(
+            f"cannot open the Chroma database in {settings.chroma_dir} ({exc}); "
+            "run `reportqa ingest --rebuild` to rebuild it"
+        ) from exc
+
+
+class ChunkStore:
+    """One Chroma collection of chunk vectors, read and written through llama-index's ``ChromaVectorStore``."""
+
+    def __init__(self, client, collection) -> None:
+        from llama_index.vector_stores.chroma import ChromaVectorStore
+
+        self.client = client
+        self.collection = collection
+        self.vector_store = ChromaVectorStore(chroma_collection=collection)
+
+    @classmethod
+    def open(cls, settings: Settings, embedder_name: str, dim: int, create: bool = False) -> ChunkStore:
+        """Open (or with ``create``, create) the collection and check it was built by the same embedder.
+
+        Raises:
+            EmbedderMismatchError: the collection holds vectors of another model or dimension.
+            EmptyIndexError: there is no collection and ``create`` is false.
+        """
+        client = open_client(settings)
+        name = settings.store.collection
+        try:
+            if create:
+                collection = client.get_or_create_collection(
+                    name,
+                    embedding_function=None,
+                    metadata={"hnsw:space": "cosine", "embedder": embedder_name, "dim": dim},
+                )
+            else:
+                collection = client.get_collection(name, embedding_function=None)
+        except Exception as exc:
+            if not create and "does not exist" in str(exc).lower():
+                raise EmptyIndexError(
+                    f"no index in {settings.store.chroma_url or settings.data_dir}; run `reportqa ingest` first"
+                ) from exc
+            raise StoreUnavailableError(f"cannot open Chroma collection {name!r}: {exc}") from exc
+        check_embedder(collection.metadata or {}, embedder_name, dim)
+        return cls(client, collection)
+
+    @staticmethod
+    def drop(settings: Settings) -> None:
+        """Delete the whole collection (``ingest --rebuild``)."""
+        client = open_client(settings)
+        try:
+            client.delete_collection(settings.store.collection)
+        except Exception as exc:  # absent already: nothing to drop
+            logger.debug("drop collection: %s", exc)
+
+    def add(self, chunks: Sequence[Chunk], embeddings: np.ndarray, context: Sequence[str] | None = None) -> None:
+        """Write chunks with their vectors. ``context`` (e.g. the section path) is stored beside each chunk."""
+        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+
+        nodes = []
+        for i, (chunk, vector) in enumerate(zip(chunks, embeddings, strict=True)):
+            metadata = {key: _to_meta(getattr(chunk, key)) for key in _METADATA_KEYS}
+            if context is not None:
+                metadata["context"] = context[i]
+            nodes.append(
+                TextNode(
+                    id_=chunk.id,
+                    text=chunk.text,
+                    metadata=metadata,
+                    embedding=[float(x) for x in vector],
+                    relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=chunk.doc_id)},
+                    excluded_embed_metadata_keys=list(metadata),
+                    excluded_llm_metadata_keys=list(metadata),
+                )
+            )
+        if nodes:
+            self.vector_store.add(nodes)
+
+    def delete_document(self, doc_id: str) -> None:
+        """Remove every chunk of one document (safe to repeat)."""
+        self.vector_store.delete(ref_doc_id=doc_id)
+
+    def query(
+        self, embedding: np.ndarray, k: int, doc_ids: Iterable[str] | None = None
+    ) -> list[tuple[Chunk, float]]:
+        """The ``k`` nearest chunks with their cosine similarity, optionally only from some documents."""
+        from llama_index.core.vector_stores.types import (
+            FilterOperator,
+            MetadataFilter,
+            MetadataFilters,
+            VectorStoreQuery,
+        )
+
+        filters = None
+        if doc_ids is not None:
+            filters = MetadataFilters(
+                filters=[MetadataFilter(key="doc_id", value=list(doc_ids), operator=FilterOperator.IN)]
+            )
+        query = VectorStoreQuery(query_embedding=[float(x) for x in embedding], similarity_top_k=k, filters=filters)
+        try:
+            result = self.vector_store.query(query)
+        except Exception as exc:
+            raise StoreUnavailableError(f"the vector store did not answer: {exc}") from exc
+        hits = []
+        for node, similarity in zip(result.nodes or [], result.similarities or []):
+            # ChromaVectorStore reports exp(-distance); with cosine distance d the similarity is 1 - d.
+            cosine = 1.0 + math.log(similarity) if similarity and similarity > 0 else 0.0
+            hits.append((node_to_chunk(node.node_id, node.get_content(), node.metadata), cosine))
+        return hits
+
+    def get(self, ids: Sequence[str]) -> dict[str, Chunk]:
+        """Chunks by id; ids that are not stored are left out."""
+        if not ids:
+            return {}
+        try:
+            result = self.collection.get(ids=list(ids), include=["documents", "metadatas"])
+        except Exception as exc:
+            raise StoreUnavailableError(f"the vector store did not answer: {exc}") from exc
+        return {
+            chunk_id: node_to_chunk(chunk_id, text or "", metadata or {})
+            for chunk_id, text, metadata in zip(result["ids"], result["documents"], result["metadatas"])
+        }
+
+    def count(self) -> int:
+        return self.collection.count()
+
+    def embedder_info(self) -> tuple[str, int]:
+        metadata = self.collection.metadata or {}
+        return str(metadata.get("embedder", "?")), int(metadata.get("dim", 0))
+
+
+def check_embedder(metadata: dict, embedder_name: str, dim: int) -> None:
+    """Refuse to mix vectors of two models in one collection."""
+    stored_name, stored_dim = metadata.get("embedder"), metadata.get("dim")
+    if stored_name and (stored_name != embedder_name or int(stored_dim or 0) != dim):
+        raise EmbedderMismatchError(
+            f"the index was built with {stored_name} ({stored_dim}-d) but the configured embedder is "
+            f"{embedder_name} ({dim}-d); re-ingest with `reportqa ingest --rebuild`, or set "
+            f"REPORTQA_EMBEDDER={stored_name} to use the existing index"
+        )
+
+
+def node_to_chunk(chunk_id: str, text: str, metadata: dict) -> Chunk:
+    page = metadata.get("page")
+    return Chunk(
+        id=chunk_id,
+        doc_id=str(metadata.get("doc_id", "")),
+        index=int(metadata.get("index", 0)),
+        source=str(metadata.get("source", "")),
+        title=str(metadata.get("title", "")),
+        section=str(metadata.get("section", "")),
+        page=int(page) if page not in (None, "", 0) else None,
+        start=int(metadata.get("start", 0)),
+        end=int(metadata.get("end", 0)),
+        text=text,
+        lang=str(metadata.get("lang", "zh")),
+    )
+
+
+def _to_meta(value):
+    # Chroma metadata holds no None; page 0 means "no page".
+    return 0 if value is None else value

@@ -1,0 +1,236 @@
+"""The ``reportqa`` command line: ingest, ask, serve, eval, status.
+
+Each command is a few lines over the library; domain errors are shown as one line and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    name="reportqa",
+    help="Cited question answering over a shelf of industry reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+DataDirOption = Annotated[
+    Optional[Path],
+    typer.Option("--data-dir", help="Index location (env REPORTQA_DATA_DIR; default .reportqa/).", show_default=False),
+]
+
+
+def load_settings(data_dir: Path | None = None, **sections: Any):
+    """Build the settings once for this command (environment, optional config file, then these overrides)."""
+    from rag.settings import Settings
+
+    # Options left unset (None) fall through to the environment, the config file and the defaults.
+    sections = {k: {kk: vv for kk, vv in v.items() if vv is not None} if isinstance(v, dict) else v
+                for k, v in sections.items()}
+    overrides: dict[str, Any] = {k: v for k, v in sections.items() if v}
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    return Settings(**overrides)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Show domain and settings errors as one line (no traceback) and exit non-zero."""
+    from pydantic import ValidationError
+
+    from rag.errors import ReportQAError
+
+    try:
+        yield
+    except ReportQAError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(1) from None
+    except ValidationError as exc:
+        err.print(f"[bold red]invalid settings:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        err.print("interrupted; the index is consistent, and running the command again finishes the work")
+        raise typer.Exit(130) from None
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log what happens.")] = False) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("httpx", "chromadb", "jieba", "bm25s", "pypdf"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if verbose else logging.ERROR)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[Optional[list[Path]], typer.Argument(help="Files or folders (default: corpus/).")] = None,
+    data_dir: DataDirOption = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop the index and ingest everything again.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Read, split, embed and index reports; only what changed is re-embedded."""
+    from ingest.pipeline import run_ingest
+
+    with user_errors():
+        settings = load_settings(data_dir)
+        with _progress_bar(enabled=not as_json) as progress:
+            report = run_ingest(settings, paths or None, rebuild=rebuild, progress=progress)
+    if as_json:
+        console.print_json(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        _print_ingest_report(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in Chinese or English.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer record as JSON.")] = False,
+    mode: Annotated[Optional[str], typer.Option(help="extractive (default) or llm.")] = None,
+    top_k: Annotated[Optional[int], typer.Option("--top-k", min=1, max=50, help="Passages the answer may cite.")] = None,
+    doc: Annotated[Optional[list[str]], typer.Option("--doc", help="Only these documents (title or path).")] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Answer one question with numbered citations (or say the reports do not answer it)."""
+    from rag.engine import Engine
+
+    if mode not in (None, "extractive", "llm"):
+        err.print(f"[bold red]error:[/] unknown mode {mode!r}; choose extractive or llm")
+        raise typer.Exit(2)
+    with user_errors():
+        settings = load_settings(data_dir)
+        engine = Engine.from_settings(settings)
+        answer = engine.ask(question, mode=mode, top_k=top_k, documents=doc or None)
+    if as_json:
+        print(json.dumps(answer.to_record(), ensure_ascii=False, indent=2))
+        return
+    for notice in answer.notices:
+        err.print(f"[yellow]note:[/] {notice}", highlight=False)
+    console.print(answer.text, style="yellow" if answer.refused else None, highlight=False, markup=False)
+    console.print()
+    if answer.refused:
+        console.print("Closest passages:", style="dim")
+        for passage in answer.passages[:3]:
+            c = passage.chunk
+            snippet = " ".join(c.text.split())[:120]
+            console.print(f"  • {c.title} › {c.section}: {snippet}…", highlight=False, markup=False)
+    for citation in answer.citations:
+        c = citation.chunk
+        where = " › ".join(x for x in (c.title, c.section, f"p. {c.page}" if c.page else "") if x)
+        console.print(f"[{citation.n}] {where} ({c.source}:{citation.quote_start}-{citation.quote_end})",
+                      style="dim", highlight=False, markup=False)
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Show the documents in the index, the embedder and where the data lives."""
+    from rag.status import index_status
+
+    with user_errors():
+        settings = load_settings(data_dir)
+        info = index_status(settings)
+    if as_json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return
+    console.print(f"data directory: {info['data_dir']}", highlight=False)
+    console.print(f"store: {info['store']}", highlight=False)
+    console.print(f"embedder: {info['embedder']} ({info['dim']}-d)", highlight=False)
+    console.print(f"documents: {len(info['documents'])}, chunks: {info['chunks']}", highlight=False)
+    if info["documents"]:
+        table = Table("title", "source", "lang", "chunks", "hash", "ingested at")
+        for d in info["documents"]:
+            table.add_row(d["title"], d["source"], d["lang"], str(d["chunks"]), d["content_hash"][:12], d["ingested_at"])
+        console.print(table)
+    for problem in info.get("problems", []):
+        err.print(f"[yellow]warning:[/] {problem}", highlight=False)
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Interface to bind (default 127.0.0.1).")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (default 7860).")] = None,
+    auth: Annotated[Optional[str], typer.Option(help="user:password, required for a non-loopback host.")] = None,
+    insecure_no_auth: Annotated[bool, typer.Option("--insecure-no-auth", help="Serve a non-loopback host without auth.")] = False,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Start the chat page (ingesting corpus/ first if the index is empty or stale)."""
+    from ui.serve import serve as serve_app
+
+    with user_errors():
+        settings = load_settings(data_dir, serve={"host": host, "port": port, "auth": auth})
+        serve_app(settings, insecure_no_auth=insecure_no_auth)
+
+
+@app.command("eval")
+def evaluate(
+    questions: Annotated[Path, typer.Argument(help="Question set (JSONL or YAML).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for results, metrics and reports.")] = Path("eval/out"),
+    mode: Annotated[Optional[str], typer.Option(help="extractive (default) or llm.")] = None,
+    compare: Annotated[Optional[list[str]], typer.Option("--compare", help="Also run these configurations.")] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Run a question set and write results.jsonl, metrics.json, report.md and report.html."""
+    from eval.runner import run_evaluation
+
+    with user_errors():
+        settings = load_settings(data_dir)
+        summary = run_evaluation(settings, questions, out, mode=mode, compare=compare or [], console=console)
+    console.print(f"wrote {out}/report.md", highlight=False)
+    if summary.get("gate_failures"):
+        for failure in summary["gate_failures"]:
+            err.print(f"[bold red]below floor:[/] {failure}", highlight=False)
+        raise typer.Exit(1)
+
+
+@contextmanager
+def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int, str], None] | None]:
+    if not enabled:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
+        console=err, transient=True,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def update(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total or None, description=label)
+
+        yield update
+
+
+def _print_ingest_report(report) -> None:
+    console.print(
+        f"added {len(report.added)} · updated {len(report.updated)} · unchanged {len(report.unchanged)} · "
+        f"removed {len(report.removed)} · failed {len(report.failed)} · "
+        f"{report.chunks_written} chunks written · {report.seconds:.1f} s",
+        highlight=False,
+    )
+    for failure in report.failed:
+        err.print(f"[red]failed:[/] {failure.path}: {failure.reason}", highlight=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
