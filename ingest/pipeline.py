@@ -34,7 +34,7 @@ from rag.text import detect_language, sentence_spans, tokenize
 logger = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes in a way that changes chunks: every document is then re-ingested.
-PIPELINE_VERSION = 6
+PIPELINE_VERSION = 7
 # Longer sentences are cut at a comma for quoting: a citation should point at a sentence, not a page.
 SENTENCE_MAX_CHARS = 200
 
@@ -302,6 +302,8 @@ def _prepare(
         "pages": [[p.start, p.end, p.page] for p in document.pages],
         "chunks": sidecar_chunks,
         "sentences": [list(span) for span in sentences],
+        # Tokens of each sentence, so answering never runs the Chinese tokenizer over the evidence.
+        "sentence_tokens": [" ".join(tokenize(document.text[start:end])) for start, end in sentences],
     }
     return _Prepared(path, record, chunks, embed_texts, sidecar, is_new)
 

@@ -12,13 +12,13 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from rag.answer_extractive import compose_extractive
 from rag.embedders import Embedder, make_embedder
 from rag.errors import EmptyIndexError, LLMUnavailableError, ReportQAError
-from rag.evidence import DocumentFiles, score_sentences
+from rag.evidence import DocumentFiles, rerank_by_evidence, score_sentences
 from rag.lexical import LexicalIndex
 from rag.manifest import DocumentRecord, Manifest
 from rag.models import Answer, Chunk, Passage
@@ -211,9 +211,15 @@ class Engine:
         timings["retrieve_ms"] = _ms(started)
 
         answer_started = time.perf_counter()
-        sentences = score_sentences(
-            passages[:top_k], retrieval.query_vector, retrieval.query_tokens, self.files, self.lexical, question
+        pool = score_sentences(
+            passages, retrieval.query_vector, retrieval.query_tokens, self.files, self.lexical, question
         )
+        if self.settings.retrieval.evidence_rerank and self._reranker is None:
+            passages = rerank_by_evidence(passages, pool, self.settings.retrieval.evidence_rerank_weight)
+        kept = {p.chunk.id: p for p in passages[:top_k]}
+        # The answer draws on the top_k passages only; their sentences keep the (re)ranked passage objects.
+        sentences = [replace(s, passage=kept[s.passage.chunk.id]) for s in pool if s.passage.chunk.id in kept]
+        timings["evidence_ms"] = _ms(answer_started)
         passage_lang_chinese = bool(passages) and passages[0].chunk.lang.startswith("zh")
         strength = evidence_strength(sentences, cross_lingual=chinese != passage_lang_chinese)
         refused = strength < self.settings.answer.refusal_threshold

@@ -25,6 +25,9 @@ DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 0.35
 RANK_WEIGHT = 0.04
 UNTYPED_PENALTY = 0.1
+BLOCK_CONTEXT_WEIGHT = 0.85
+LABEL_PENALTY = 0.05
+LABEL_MAX_CHARS = 16
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,19 @@ class _DocSentences:
     starts: list[int]
     ends: list[int]
     vectors: np.ndarray | None
+    tokens: list[str] | None  # space-joined tokens per sentence, from ingest
+
+    def sentence_tokens(self, index: int) -> set[str]:
+        if self.tokens is not None:
+            return set(self.tokens[index].split()) if self.tokens[index] else set()
+        return set(tokenize(self.text[self.starts[index] : self.ends[index]]))
+
+    def tokens_at(self, start: int, end: int) -> set[str]:
+        """Tokens of the text span, from the stored sentence tokens when the span is a stored sentence."""
+        index = bisect.bisect_left(self.starts, start)
+        if index < len(self.starts) and self.starts[index] == start and self.ends[index] == end:
+            return self.sentence_tokens(index)
+        return set(tokenize(self.text[start:end]))
 
 
 class DocumentFiles:
@@ -70,7 +86,10 @@ class DocumentFiles:
             vectors = read_sentence_vectors(self.docs_dir, doc_id)
             if vectors is not None and len(vectors) != len(spans):
                 vectors = None
-            entry = _DocSentences(sidecar["text"], [s for s, _ in spans], [e for _, e in spans], vectors)
+            tokens = sidecar.get("sentence_tokens")
+            if tokens is not None and len(tokens) != len(spans):
+                tokens = None
+            entry = _DocSentences(sidecar["text"], [s for s, _ in spans], [e for _, e in spans], vectors, tokens)
         with self._lock:
             self._cache[doc_id] = entry
             while len(self._cache) > self._capacity:
@@ -123,13 +142,61 @@ def score_sentences(
                 continue
             seen.add(key)
             text = doc.text[start:end]
-            tokens = set(tokenize(text))
-            lexical_score = sum(w for t, w in weights.items() if t in tokens) / total_weight
+            tokens = doc.sentence_tokens(index)
+            # A list item or table row often names its subject only in the first line of its block
+            # ("- 腾讯云TI-ONE ..." then "- 适用：游戏、社交等场景"); the block's head lends it that context.
+            head = _block_head(doc.text, start)
+            context = tokens | doc.tokens_at(*head) if head else tokens
+            lexical_score = max(_coverage(tokens, weights, total_weight),
+                                BLOCK_CONTEXT_WEIGHT * _coverage(context, weights, total_weight))
             dense = float(dense_scores[offset])
             score = DENSE_WEIGHT * dense + LEXICAL_WEIGHT * lexical_score + RANK_WEIGHT / passage.rank
+            if _is_label(text):
+                score -= LABEL_PENALTY
             typed = not needs_number or states_answer_number(text, question)
             if not typed:
                 score -= UNTYPED_PENALTY
             sentences.append(Sentence(passage, start, end, text, dense, lexical_score, score, typed))
     sentences.sort(key=lambda s: -s.score)
     return sentences
+
+
+def _coverage(tokens: set[str], weights: dict[str, float], total_weight: float) -> float:
+    return sum(w for t, w in weights.items() if t in tokens) / total_weight
+
+
+def _block_head(text: str, start: int) -> tuple[int, int] | None:
+    """Span of the first line of the paragraph or list block holding ``start`` (None if ``start`` is on it)."""
+    block_start = text.rfind("\n\n", 0, start)
+    block_start = 0 if block_start < 0 else block_start + 2
+    line_end = text.find("\n", block_start)
+    if line_end < 0 or line_end >= start:
+        return None
+    return block_start, line_end
+
+
+def _is_label(text: str) -> bool:
+    """A heading, table title or lead-in ("商业化策略：") rather than a statement."""
+    stripped = text.strip().rstrip("*").strip()
+    return stripped.startswith("#") or stripped.endswith(("：", ":")) or (
+        len(stripped) < LABEL_MAX_CHARS and not stripped.endswith(tuple("。！？；.!?;）)%"))
+        and not any(ch.isdigit() for ch in stripped)
+    )
+
+
+def rerank_by_evidence(passages: list[Passage], sentences: list[Sentence], weight: float) -> list[Passage]:
+    """Reorder passages by their best sentence's evidence score plus ``weight`` times their normalised fused score.
+
+    A cheap late-interaction reranker: the sentence vectors were computed at ingest.
+    """
+    if not passages:
+        return passages
+    best: dict[str, float] = {}
+    for sentence in sentences:
+        chunk_id = sentence.passage.chunk.id
+        best[chunk_id] = max(best.get(chunk_id, -1.0), sentence.score - RANK_WEIGHT / sentence.passage.rank)
+    top = max(p.score for p in passages) or 1.0
+    floor = min(best.values(), default=0.0)
+    combined = {p.chunk.id: best.get(p.chunk.id, floor) + weight * p.score / top for p in passages}
+    ordered = sorted(passages, key=lambda p: -combined[p.chunk.id])
+    return [p.model_copy(update={"rank": i + 1, "score": combined[p.chunk.id]}) for i, p in enumerate(ordered)]

@@ -1,14 +1,17 @@
-"""The vector store: Chroma, through llama-index's ``ChromaVectorStore``.
+"""The vector store: Chroma, written through llama-index's ``ChromaVectorStore``.
 
 Embedded (``PersistentClient`` in the data directory) by default; ``store.chroma_url`` switches to a Chroma server.
 The collection is created without a Chroma embedding function (we always pass vectors, so Chroma never tries to
 download its ONNX model) in cosine space, and records which embedder made its vectors.
+
+Writes go through ``ChromaVectorStore`` (its node format and ``ref_doc_id`` bookkeeping). Reads query the same
+collection with chromadb directly: importing llama-index costs about 1.5 s, half the start-up budget of a
+``reportqa ask`` that must answer within 3 s, and the query path needs nothing from it.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import os
 from collections.abc import Iterable, Sequence
 from urllib.parse import urlparse
@@ -72,11 +75,18 @@ class ChunkStore:
     """One Chroma collection of chunk vectors, read and written through llama-index's ``ChromaVectorStore``."""
 
     def __init__(self, client, collection) -> None:
-        from llama_index.vector_stores.chroma import ChromaVectorStore
-
         self.client = client
         self.collection = collection
-        self.vector_store = ChromaVectorStore(chroma_collection=collection)
+        self._vector_store = None
+
+    @property
+    def vector_store(self):
+        """llama-index's view of the collection, built on first write."""
+        if self._vector_store is None:
+            from llama_index.vector_stores.chroma import ChromaVectorStore
+
+            self._vector_store = ChromaVectorStore(chroma_collection=self.collection)
+        return self._vector_store
 
     @classmethod
     def open(cls, settings: Settings, embedder_name: str, dim: int, create: bool = False) -> ChunkStore:
@@ -140,35 +150,28 @@ class ChunkStore:
 
     def delete_document(self, doc_id: str) -> None:
         """Remove every chunk of one document (safe to repeat)."""
-        self.vector_store.delete(ref_doc_id=doc_id)
+        self.collection.delete(where={"document_id": doc_id})
 
     def query(
         self, embedding: np.ndarray, k: int, doc_ids: Iterable[str] | None = None
     ) -> list[tuple[Chunk, float]]:
         """The ``k`` nearest chunks with their cosine similarity, optionally only from some documents."""
-        from llama_index.core.vector_stores.types import (
-            FilterOperator,
-            MetadataFilter,
-            MetadataFilters,
-            VectorStoreQuery,
-        )
-
-        filters = None
-        if doc_ids is not None:
-            filters = MetadataFilters(
-                filters=[MetadataFilter(key="doc_id", value=list(doc_ids), operator=FilterOperator.IN)]
-            )
-        query = VectorStoreQuery(query_embedding=[float(x) for x in embedding], similarity_top_k=k, filters=filters)
+        where = {"doc_id": {"$in": list(doc_ids)}} if doc_ids is not None else None
         try:
-            result = self.vector_store.query(query)
+            result = self.collection.query(
+                query_embeddings=[np.asarray(embedding, dtype=np.float32).tolist()],
+                n_results=k,
+                where=where,
+                include=["documents", "metadatas", "distances"],
+            )
         except Exception as exc:
             raise StoreUnavailableError(f"the vector store did not answer: {exc}") from exc
-        hits = []
-        for node, similarity in zip(result.nodes or [], result.similarities or []):
-            # ChromaVectorStore reports exp(-distance); with cosine distance d the similarity is 1 - d.
-            cosine = 1.0 + math.log(similarity) if similarity and similarity > 0 else 0.0
-            hits.append((node_to_chunk(node.node_id, node.get_content(), node.metadata), cosine))
-        return hits
+        return [
+            (node_to_chunk(chunk_id, text or "", metadata or {}), 1.0 - float(distance))
+            for chunk_id, text, metadata, distance in zip(
+                result["ids"][0], result["documents"][0], result["metadatas"][0], result["distances"][0]
+            )
+        ]
 
     def get(self, ids: Sequence[str]) -> dict[str, Chunk]:
         """Chunks by id; ids that are not stored are left out."""

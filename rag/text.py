@@ -5,7 +5,6 @@ Folding is for matching only; displayed text always stays as written in the repo
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import unicodedata
@@ -65,8 +64,6 @@ def fold(text: str) -> str:
 
 def simplify(text: str) -> str:
     """Traditional → Simplified only (same length in practice; no width or case folding)."""
-    if os.environ.get("RQ_NO_SIMPLIFY"):
-        return text
     return _t2s().convert(text)
 
 
