@@ -7,6 +7,7 @@ sentences of the top passages at question time is a dot product, not another mod
 from __future__ import annotations
 
 import bisect
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ UNTYPED_PENALTY = 0.1
 BLOCK_CONTEXT_WEIGHT = 0.85
 LABEL_PENALTY = 0.05
 LABEL_MAX_CHARS = 16
+# "2023年-2027年中国教育智能硬件市场规模（单位：亿元）": the title of a chart whose figures did not survive export.
+_CHART_TITLE_RE = re.compile(r"[（(]单位[:：]|^\d{4}\s*年?\s*[-–~至]\s*\d{4}\s*年")
 
 
 @dataclass(frozen=True)
@@ -176,10 +179,17 @@ def _block_head(text: str, start: int) -> tuple[int, int] | None:
 
 
 def _is_label(text: str) -> bool:
-    """A heading, table title or lead-in ("商业化策略：") rather than a statement."""
+    """A heading, chart or table title, a lead-in ("商业化策略：") or a question: context, not an answer."""
     stripped = text.strip().rstrip("*").strip()
-    return stripped.startswith("#") or stripped.endswith(("：", ":")) or (
-        len(stripped) < LABEL_MAX_CHARS and not stripped.endswith(tuple("。！？；.!?;）)%"))
+    if stripped.startswith("#") or stripped.endswith(("：", ":", "？", "?")):
+        return True
+    if _CHART_TITLE_RE.search(stripped) and not stripped.endswith(tuple("。！；.!;")):
+        return True
+    is_row = stripped.count(" ") >= 2 or "|" in stripped  # table cells are statements, however short
+    return (
+        len(stripped) < LABEL_MAX_CHARS
+        and not is_row
+        and not stripped.endswith(tuple("。！；.!;）)%"))
         and not any(ch.isdigit() for ch in stripped)
     )
 

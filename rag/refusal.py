@@ -11,6 +11,8 @@ LEXICAL_WEIGHT = 0.5
 CROSS_LINGUAL_OFFSET = 0.12
 # How far down the sentence ranking a figure may sit and still count as the answer to a "how many" question.
 TYPED_WINDOW = 4
+# Sentences whose best dense similarity and term coverage make up the strength.
+EVIDENCE_HEAD = 8
 TYPED_WINDOW_CROSS_LINGUAL = 10
 
 REFUSAL_ZH = "报告中没有找到能回答这个问题的内容。以下是最接近的段落，供参考。"
@@ -30,7 +32,7 @@ def evidence_strength(sentences: list[Sentence], cross_lingual: bool) -> float:
     window = TYPED_WINDOW_CROSS_LINGUAL if cross_lingual else TYPED_WINDOW
     if not any(s.typed for s in ranked[:window]):
         return 0.0
-    head = ranked[:5]
+    head = ranked[:EVIDENCE_HEAD]
     dense = max(s.dense for s in head)
     if cross_lingual:
         return dense + CROSS_LINGUAL_OFFSET
