@@ -14,7 +14,7 @@ from rag.models import Citation
 from rag.text import tokenize
 
 _HEADING_RE = re.compile(r"^#{1,6}\s")
-_DISPLAY_MARKUP_RE = re.compile(r"\*\*|__|`")
+_DISPLAY_MARKUP_RE = re.compile(r"\*+|__|`")
 _LEADING_MARKER_RE = re.compile(r"^(?:[-*+•●]\s+|>\s*)+")
 # A sentence this close to the best one (relative score) is worth adding to the answer.
 _RELATIVE_CUTOFF = 0.90

@@ -221,7 +221,11 @@ class Engine:
         sentences = [replace(s, passage=kept[s.passage.chunk.id]) for s in pool if s.passage.chunk.id in kept]
         timings["evidence_ms"] = _ms(answer_started)
         passage_lang_chinese = bool(passages) and passages[0].chunk.lang.startswith("zh")
-        strength = evidence_strength(sentences, cross_lingual=chinese != passage_lang_chinese)
+        strength = evidence_strength(
+            sentences,
+            cross_lingual=chinese != passage_lang_chinese,
+            vocabulary_coverage=retrieval.timings.get("bm25_coverage", 1.0),
+        )
         refused = strength < self.settings.answer.refusal_threshold
         timings["evidence"] = round(strength, 4)
 

@@ -19,8 +19,8 @@ def write_atomic(path: Path, data: bytes) -> None:
     Raises:
         DataDirError: the directory is read-only, missing or full.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as handle:

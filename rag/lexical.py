@@ -46,8 +46,7 @@ class LexicalIndex:
     @classmethod
     def load(cls, lexical_dir: Path) -> LexicalIndex | None:
         """The current index, or None if none was built."""
-        import bm25s
-
+        bm25s = _bm25s()
         try:
             folder = lexical_dir / (lexical_dir / _POINTER).read_text().strip()
             meta = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
@@ -85,7 +84,7 @@ class LexicalIndex:
 
 def build_lexical_index(lexical_dir: Path, docs_dir: Path, manifest: Manifest) -> int:
     """Rebuild the BM25 index from the stored tokens of every complete document; returns the chunk count."""
-    import bm25s
+    bm25s = _bm25s()
 
     chunk_ids: list[str] = []
     chunk_docs: list[str] = []
@@ -121,3 +120,11 @@ def build_lexical_index(lexical_dir: Path, docs_dir: Path, manifest: Manifest) -
         if old.is_dir() and old.name != name:
             shutil.rmtree(old, ignore_errors=True)
     return len(chunk_ids)
+
+
+def _bm25s():
+    import bm25s
+
+    # bm25s sets its own logger to DEBUG on import, which would print to the user's terminal.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s

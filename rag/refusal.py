@@ -8,9 +8,11 @@ from rag.evidence import UNTYPED_PENALTY, Sentence
 # For a question in the passages' language, lexical coverage of the question's rare terms is the sharper signal
 # (an absent fact is usually a missing term); across languages only the dense similarity is available.
 LEXICAL_WEIGHT = 0.5
-CROSS_LINGUAL_OFFSET = 0.12
+CROSS_LINGUAL_OFFSET = 0.21
 # How far down the sentence ranking a figure may sit and still count as the answer to a "how many" question.
 TYPED_WINDOW = 4
+MIN_VOCABULARY_COVERAGE = 0.005
+UNSEEN_VOCABULARY_PENALTY = 0.1
 # Sentences whose best dense similarity and term coverage make up the strength.
 EVIDENCE_HEAD = 8
 TYPED_WINDOW_CROSS_LINGUAL = 10
@@ -21,7 +23,7 @@ EMPTY_QUESTION_ZH = "请输入一个问题。"
 EMPTY_QUESTION_EN = "Please type a question."
 
 
-def evidence_strength(sentences: list[Sentence], cross_lingual: bool) -> float:
+def evidence_strength(sentences: list[Sentence], cross_lingual: bool, vocabulary_coverage: float = 1.0) -> float:
     """How well the best few sentences support an answer: dense similarity plus weighted term coverage.
 
     When the question asks for a figure, one of the best-ranked sentences (before the type penalty) must state one
@@ -35,7 +37,10 @@ def evidence_strength(sentences: list[Sentence], cross_lingual: bool) -> float:
     head = ranked[:EVIDENCE_HEAD]
     dense = max(s.dense for s in head)
     if cross_lingual:
-        return dense + CROSS_LINGUAL_OFFSET
+        # Vectors alone barely tell an off-topic English question from a real one over Chinese reports; a
+        # question none of whose words occur anywhere in the reports is almost always off topic.
+        unseen = UNSEEN_VOCABULARY_PENALTY if vocabulary_coverage < MIN_VOCABULARY_COVERAGE else 0.0
+        return dense + CROSS_LINGUAL_OFFSET - unseen
     lexical = max(s.lexical for s in head)
     return dense + LEXICAL_WEIGHT * lexical
 

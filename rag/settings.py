@@ -77,7 +77,7 @@ class AnswerSettings(_Section):
 
     mode: Literal["extractive", "llm"] = "extractive"
     max_sentences: int = Field(3, gt=0, le=10)
-    refusal_threshold: float = Field(0.90, ge=0, le=2, description="Evidence score under which the answer refuses.")
+    refusal_threshold: float = Field(0.98, ge=0, le=2, description="Evidence score under which the answer refuses.")
 
 
 class LLMSettings(_Section):

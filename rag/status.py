@@ -41,6 +41,8 @@ def index_status(settings: Settings) -> dict[str, Any]:
     expected = sum(d["chunks"] for d in documents)
     if stored_chunks is not None and stored_chunks != expected:
         problems.append(f"the store holds {stored_chunks} chunks but the manifest lists {expected}; run `reportqa ingest`")
+    if not manifest.documents:
+        problems.append(f"no reports have been ingested into {settings.data_dir} yet; run `reportqa ingest`")
     pending = [r.source for r in manifest.documents.values() if r.status == "pending"]
     if pending:
         problems.append(f"an interrupted ingest left {len(pending)} document(s) unfinished; run `reportqa ingest`")

@@ -74,9 +74,10 @@ def open_client(settings: Settings):
 class ChunkStore:
     """One Chroma collection of chunk vectors, read and written through llama-index's ``ChromaVectorStore``."""
 
-    def __init__(self, client, collection) -> None:
+    def __init__(self, client, collection, url: str | None = None) -> None:
         self.client = client
         self.collection = collection
+        self.url = url
         self._vector_store = None
 
     @property
@@ -96,6 +97,9 @@ class ChunkStore:
             EmbedderMismatchError: the collection holds vectors of another model or dimension.
             EmptyIndexError: there is no collection and ``create`` is false.
         """
+        if not create and not settings.store.chroma_url and not settings.chroma_dir.is_dir():
+            # Opening would create an empty database (and the data directory) just to report that it is empty.
+            raise EmptyIndexError(f"no index in {settings.data_dir}; run `reportqa ingest` first")
         client = open_client(settings)
         name = settings.store.collection
         try:
@@ -114,7 +118,7 @@ class ChunkStore:
                 ) from exc
             raise StoreUnavailableError(f"cannot open Chroma collection {name!r}: {exc}") from exc
         check_embedder(collection.metadata or {}, embedder_name, dim)
-        return cls(client, collection)
+        return cls(client, collection, settings.store.chroma_url)
 
     @staticmethod
     def drop(settings: Settings) -> None:
@@ -165,7 +169,7 @@ class ChunkStore:
                 include=["documents", "metadatas", "distances"],
             )
         except Exception as exc:
-            raise StoreUnavailableError(f"the vector store did not answer: {exc}") from exc
+            raise self._unavailable(exc) from exc
         return [
             (node_to_chunk(chunk_id, text or "", metadata or {}), 1.0 - float(distance))
             for chunk_id, text, metadata, distance in zip(
@@ -180,14 +184,23 @@ class ChunkStore:
         try:
             result = self.collection.get(ids=list(ids), include=["documents", "metadatas"])
         except Exception as exc:
-            raise StoreUnavailableError(f"the vector store did not answer: {exc}") from exc
+            raise self._unavailable(exc) from exc
         return {
             chunk_id: node_to_chunk(chunk_id, text or "", metadata or {})
             for chunk_id, text, metadata in zip(result["ids"], result["documents"], result["metadatas"])
         }
 
+    def _unavailable(self, exc: Exception) -> StoreUnavailableError:
+        # Same words as when the server is down at start-up: where it is, and the likely fix.
+        if self.url:
+            return StoreUnavailableError(f"Chroma server at {self.url} did not answer ({exc}); is it running?")
+        return StoreUnavailableError(f"the vector store did not answer: {exc}")
+
     def count(self) -> int:
-        return self.collection.count()
+        try:
+            return self.collection.count()
+        except Exception as exc:
+            raise self._unavailable(exc) from exc
 
     def embedder_info(self) -> tuple[str, int]:
         metadata = self.collection.metadata or {}

@@ -56,7 +56,9 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except ReportQAError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        # soft_wrap: Rich would otherwise break the line at 80 columns when stderr is not a terminal, splitting
+        # a path or a document name in two.
+        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     except ValidationError as exc:
         err.print(f"[bold red]invalid settings:[/] {exc}", highlight=False)
@@ -112,7 +114,7 @@ def ask(
     from rag.engine import Engine
 
     if mode not in (None, "extractive", "llm"):
-        err.print(f"[bold red]error:[/] unknown mode {mode!r}; choose extractive or llm")
+        err.print(f"[bold red]error:[/] unknown mode {mode!r}; choose extractive or llm", soft_wrap=True)
         raise typer.Exit(2)
     with user_errors():
         settings = load_settings(data_dir)
@@ -122,20 +124,22 @@ def ask(
         print(json.dumps(answer.to_record(), ensure_ascii=False, indent=2))
         return
     for notice in answer.notices:
-        err.print(f"[yellow]note:[/] {notice}", highlight=False)
-    console.print(answer.text, style="yellow" if answer.refused else None, highlight=False, markup=False)
+        err.print(f"[yellow]note:[/] {notice}", highlight=False, soft_wrap=True)
+    # soft_wrap everywhere below: piped output keeps the answer's own line breaks (no newline every 80 columns).
+    console.print(answer.text, style="yellow" if answer.refused else None, highlight=False, markup=False,
+                  soft_wrap=True)
     console.print()
     if answer.refused:
         console.print("Closest passages:", style="dim")
         for passage in answer.passages[:3]:
             c = passage.chunk
             snippet = " ".join(c.text.split())[:120]
-            console.print(f"  • {c.title} › {c.section}: {snippet}…", highlight=False, markup=False)
+            console.print(f"  • {c.title} › {c.section}: {snippet}…", highlight=False, markup=False, soft_wrap=True)
     for citation in answer.citations:
         c = citation.chunk
         where = " › ".join(x for x in (c.title, c.section, f"p. {c.page}" if c.page else "") if x)
         console.print(f"[{citation.n}] {where} ({c.source}:{citation.quote_start}-{citation.quote_end})",
-                      style="dim", highlight=False, markup=False)
+                      style="dim", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()

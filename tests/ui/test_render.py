@@ -1,0 +1,138 @@
+"""The page's HTML and Markdown: escaping, citation markers and cards, the source viewer, the export."""
+
+from __future__ import annotations
+
+import re
+
+from rag.models import Answer, Chunk, Citation, Passage
+from ui import render
+
+DOC = (
+    "# 报告\n\n第一段：背景介绍。\n\n"
+    "客户声音：我们引入了联邦学习，但参与方之间关于数据贡献的扯皮比技术本身还难搞。<script>alert('x')</script>\n"
+    "第三段：结论。<img src=x onerror=alert(1)>\n"
+)
+
+
+def _chunk(text: str = DOC, start: int = 0, **extra) -> Chunk:
+    segment = text[start:]
+    fields = dict(id="d1-c-00000", doc_id="d1", index=0, source="corpus/r.md", title="AI 平台 <b>报告</b>",
+                  section="二、挑战", page=3, start=start, end=start + len(segment), text=segment, lang="zh")
+    fields.update(extra)
+    return Chunk(**fields)
+
+
+def _citation(chunk: Chunk, quote: str, n: int = 1) -> Citation:
+    at = chunk.start + chunk.text.index(quote)
+    return Citation(n=n, chunk=chunk, quote=quote, quote_start=at, quote_end=at + len(quote))
+
+
+def _answer(text: str, citations: list[Citation], refused: bool = False, passages: list[Passage] = ()) -> Answer:
+    return Answer(question="q", text=text, refused=refused, mode="extractive", citations=citations,
+                  passages=list(passages), timings={"total_ms": 123.0})
+
+
+def test_html_in_reports_and_questions_is_shown_as_text_never_as_markup():
+    chunk = _chunk()
+    quote = "客户声音：我们引入了联邦学习，但参与方之间关于数据贡献的扯皮比技术本身还难搞。<script>alert('x')</script>"
+    answer = _answer(f"{quote} [1]", [_citation(chunk, quote)])
+    html = render.answer_html(answer, {1: render.context_from_document(DOC, chunk)}, turn=0)
+    html += render.question_html("<img src=x onerror=alert(1)> 是什么？")
+    assert "<script" not in html and "<img" not in html and "<b>报告" not in html
+    assert "&lt;script&gt;" in html and "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "AI 平台 &lt;b&gt;报告&lt;/b&gt;" in html
+
+
+def test_a_chat_message_is_a_single_line_so_markdown_leaves_it_alone():
+    """A blank line inside a message would end its HTML block and let Markdown reformat the rest."""
+    chunk = _chunk()
+    answer = _answer("第一行\n\n第二行 [1]", [_citation(chunk, "第三段：结论。")])
+    html = render.answer_html(answer, {1: render.context_from_document(DOC, chunk)}, turn=2)
+    assert "\n" not in html and "\r" not in html
+    assert html.startswith("<div")
+    assert "\n" not in render.question_html("a\n\nb") and "\n" not in render.streaming_html("x\n\ny [1]")
+
+
+def test_each_citation_marker_is_styled_and_has_one_card_with_title_section_and_page():
+    chunk = _chunk()
+    answer = _answer("背景 [1] 结论 [2] 以及 [7]", [_citation(chunk, "第一段：背景介绍。", 1), _citation(chunk, "第三段：结论。", 2)])
+    html = render.answer_html(answer, {}, turn=4)
+    assert re.findall(r'<sup class="rq-ref" data-n="(\d)"', html) == ["1", "2"]
+    assert "[7]" in html and 'data-n="7"' not in html  # not a citation: left as text
+    assert html.count('class="rq-card"') == 2
+    assert 'id="rq-cite-4-1"' in html and 'id="rq-cite-4-2"' in html
+    assert "二、挑战" in html and "p. 3" in html
+
+
+def test_the_quoted_sentence_is_highlighted_inside_its_passage_and_in_the_source_viewer():
+    chunk = _chunk(start=10)
+    quote = "第三段：结论。"
+    html = render.citation_card_html(_citation(chunk, quote), render.context_from_document(DOC, chunk))
+    assert html.count(f'<mark class="rq-quote">{quote}</mark>') == 2  # card excerpt and viewer
+    viewer = html[html.index('class="rq-viewer"'):]
+    assert '<div class="rq-focus">' in viewer and "背景介绍" in viewer  # the passage inside its surroundings
+    assert "# 报告<br><br>第一段：" in viewer  # the text before the passage comes from the document
+
+
+def test_a_quote_whose_offsets_miss_the_passage_is_found_by_its_text():
+    chunk = _chunk()
+    citation = Citation(n=1, chunk=chunk, quote="第三段：结论。", quote_start=9999, quote_end=10010)
+    html = render.passage_with_quote_html(chunk, citation.quote, citation.quote_start, citation.quote_end)
+    assert '<mark class="rq-quote">第三段：结论。</mark>' in html
+
+
+def test_a_refusal_looks_different_and_lists_the_closest_passages():
+    passages = [Passage(rank=i, score=0.1, chunk=_chunk(id=f"c{i}", index=i)) for i in (1, 2, 3, 4)]
+    answer = _answer("报告中没有相关内容。", [], refused=True, passages=passages)
+    html = render.answer_html(answer, {}, turn=0)
+    assert "rq-refused" in html and "rq-answered" not in html
+    assert "No answer in the reports" in html and "最接近的段落" in html
+    assert html.count("rq-card-passage") == 3
+
+
+def test_surrounding_text_comes_from_the_document_or_else_from_the_neighbouring_chunks():
+    chunk = _chunk(DOC, start=0).model_copy(update={"start": 12, "end": 22, "text": DOC[12:22]})
+    context = render.context_from_document(DOC, chunk)
+    assert DOC.startswith(context.before) and context.after and DOC[22:].startswith(context.after)
+    assert render.context_from_document(None, chunk) is None
+    before = chunk.model_copy(update={"start": 0, "end": 15, "text": DOC[:15]})
+    after = chunk.model_copy(update={"start": 20, "end": 40, "text": DOC[20:40]})
+    neighbours = render.context_from_neighbours(chunk, before, after)
+    assert neighbours.before == DOC[:12] and neighbours.after == DOC[22:40]
+
+
+def test_the_markdown_export_holds_each_question_answer_and_cited_quote():
+    chunk = _chunk()
+    first = _answer("结论如下 [1]", [_citation(chunk, "第三段：结论。")])
+    refused = _answer("报告中没有相关内容。", [], refused=True, passages=[Passage(rank=1, score=0.1, chunk=chunk)])
+    text = render.conversation_markdown([("结论是什么？", first), ("What about <b>Mars</b>?", refused)])
+    assert "## 1. 结论是什么？" in text and "结论如下 [1]" in text
+    assert "> 第三段：结论。" in text and "`corpus/r.md`" in text and "p. 3" in text
+    assert "## 2. What about \\<b\\>Mars\\</b\\>?" in text  # markup stays text in a Markdown viewer
+    assert "No answer in the reports" in text and "Closest passages" in text
+
+
+def test_the_copied_text_has_the_answer_and_its_numbered_sources():
+    chunk = _chunk()
+    answer = _answer("结论如下 [1]", [_citation(chunk, "第三段：结论。")])
+    plain = render.answer_plain_text(answer)
+    assert plain.startswith("结论如下 [1]") and "[1] AI 平台 <b>报告</b> › 二、挑战 › p. 3 (corpus/r.md)" in plain
+
+
+def test_metrics_become_a_table_of_metric_by_question_type():
+    header, rows = render.metrics_rows(
+        {"overall": {"hit@5": 0.81234, "mrr": 0.5}, "by_type": {"fact": {"hit@5": 1.0}, "number": {"mrr": 0.25}}}
+    )
+    assert header[1:] == ["overall · 总体", "fact", "number"]
+    assert rows == [["hit@5", 0.812, 1.0, ""], ["mrr", 0.5, "", 0.25]]
+
+
+def test_an_evaluation_failure_row_says_what_was_expected_and_what_was_retrieved():
+    header, rows = render.failure_rows([{
+        "id": "plat-001", "type": "fact", "question": "谁写的？", "evidence": ["分析：市场研究部 王涛"],
+        "reasons": ["evidence not retrieved"], "answer": "不知道", "refused": True,
+        "retrieved": [{"rank": 1, "source": "corpus/a.md", "section": "一", "text": "别的内容", "holds_evidence": False}],
+    }])
+    assert len(header) == len(rows[0])
+    assert rows[0][:5] == ["plat-001", "fact", "谁写的？", "分析：市场研究部 王涛", "evidence not retrieved"]
+    assert rows[0][5] == "(refused) 不知道" and rows[0][6] == "#1 corpus/a.md › 一: 别的内容"

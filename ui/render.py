@@ -1,0 +1,490 @@
+"""Answers, citations and documents as HTML and Markdown for the chat page. Pure functions, no Gradio.
+
+Every piece of report or question text goes through ``esc`` before it reaches the page, so markup inside a report
+(or typed into a question) is shown as text and never executed. The HTML of one chat message is a single line that
+starts with ``<div``: the chat component's Markdown renderer then passes it through as one HTML block, untouched
+(no emphasis from the ``*`` of a quoted Markdown list, no line breaks added).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from rag.models import Answer, Chunk, Citation, Passage
+
+# Characters of surrounding text the source viewer shows on each side of a passage.
+CONTEXT_CHARS = 700
+# Characters of passage a closed citation card shows on each side of its quote.
+EXCERPT_CHARS = 90
+_MARKER_RE = re.compile(r"\[(\d{1,3})\]")
+
+
+@dataclass(frozen=True)
+class SourceContext:
+    """The text around a passage in its cleaned document, for the source viewer."""
+
+    before: str = ""
+    after: str = ""
+    starts_document: bool = False
+    ends_document: bool = False
+
+
+def esc(text: Any) -> str:
+    """HTML-escape anything (``None`` becomes empty) and keep its line breaks visible."""
+    if text is None:
+        return ""
+    text = html.escape(str(text), quote=True).replace("\r\n", "\n").replace("\r", "\n")
+    return text.replace("\n", "<br>")
+
+
+def context_from_document(document_text: str | None, chunk: Chunk, width: int = CONTEXT_CHARS) -> SourceContext | None:
+    """The text just before and after ``chunk`` in its document, cut at line breaks where one is near."""
+    if document_text is None or chunk.end > len(document_text) or chunk.start > chunk.end:
+        return None
+    start = max(0, chunk.start - width)
+    end = min(len(document_text), chunk.end + width)
+    before = document_text[start : chunk.start]
+    after = document_text[chunk.end : end]
+    if start > 0:
+        cut = before.find("\n")
+        if 0 <= cut < width // 3:
+            before = before[cut + 1 :]
+    if end < len(document_text):
+        cut = after.rfind("\n")
+        if cut > 2 * width // 3:
+            after = after[:cut]
+    return SourceContext(before, after, starts_document=start == 0, ends_document=end == len(document_text))
+
+
+def context_from_neighbours(chunk: Chunk, before: Chunk | None, after: Chunk | None) -> SourceContext:
+    """Surrounding text from the neighbouring chunks (they may overlap the passage; the overlap is cut off)."""
+    before_text = ""
+    if before is not None:
+        before_text = before.text[: max(0, chunk.start - before.start)] if before.start < chunk.start else ""
+    after_text = ""
+    if after is not None:
+        skip = max(0, chunk.end - after.start)
+        after_text = after.text[skip:]
+    return SourceContext(before_text, after_text, starts_document=before is None, ends_document=after is None)
+
+
+# -- chat messages ---------------------------------------------------------------------------------------------
+
+
+def question_html(question: str) -> str:
+    """A user's question as a chat message."""
+    return f'<div class="rq-question">{esc(question)}</div>'
+
+
+def streaming_html(text: str, notices: Sequence[str] = ()) -> str:
+    """The answer while it streams in (markers are styled already; cards follow when it is complete)."""
+    return (
+        f'<div class="rq-answer rq-streaming">{_notices_html(notices)}'
+        f'<div class="rq-answer-text">{_text_with_markers(text, None)}<span class="rq-caret"></span></div></div>'
+    )
+
+
+def status_message_html(text: str, kind: str = "info") -> str:
+    """A one-line message in the chat (index not ready, an error) instead of an answer."""
+    return f'<div class="rq-answer rq-{esc(kind)}"><div class="rq-answer-text">{esc(text)}</div></div>'
+
+
+def answer_html(answer: Answer, contexts: Mapping[int, SourceContext | None], turn: int) -> str:
+    """A finished answer: its text with ``[n]`` markers, then one card per citation (or, for a refusal, the
+    closest passages). ``contexts`` maps a citation number (or, for a refusal, a passage rank) to its surrounding
+    text; ``turn`` makes element ids unique within the conversation."""
+    numbers = {c.n for c in answer.citations}
+    parts = [
+        f'<div class="rq-answer {"rq-refused" if answer.refused else "rq-answered"}" data-turn="{turn}">',
+        _notices_html(answer.notices),
+    ]
+    if answer.refused:
+        parts.append(
+            '<div class="rq-refusal-head"><span class="rq-refusal-icon">?</span>'
+            "No answer in the reports · 报告中没有找到答案</div>"
+        )
+    parts.append(f'<div class="rq-answer-text">{_text_with_markers(answer.text, numbers, turn)}</div>')
+    if answer.refused:
+        closest = list(answer.passages[:3])
+        if closest:
+            parts.append('<div class="rq-cards-title">Closest passages · 最接近的段落</div><div class="rq-cards">')
+            parts.extend(passage_card_html(p, contexts.get(p.rank), turn) for p in closest)
+            parts.append("</div>")
+    elif answer.citations:
+        parts.append('<div class="rq-cards-title">Sources · 来源</div><div class="rq-cards">')
+        parts.extend(citation_card_html(c, contexts.get(c.n), turn) for c in answer.citations)
+        parts.append("</div>")
+    parts.append(_footer_html(answer))
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def citation_card_html(citation: Citation, context: SourceContext | None, turn: int = 0) -> str:
+    """One citation: where it is (title, section, page) and its passage with the quoted sentence highlighted.
+    Opening the card shows the source viewer: the passage inside its surrounding text."""
+    chunk = citation.chunk
+    supported = "" if citation.supported else '<span class="rq-unsupported">weak support · 依据较弱</span>'
+    passage = passage_excerpt_html(chunk, citation.quote, citation.quote_start, citation.quote_end)
+    return (
+        f'<div class="rq-card" id="rq-cite-{turn}-{citation.n}" data-n="{citation.n}">'
+        f'<details class="rq-details"><summary class="rq-summary">'
+        f'<div class="rq-card-head"><span class="rq-card-n">[{citation.n}]</span>{_where_html(chunk)}{supported}</div>'
+        f'<div class="rq-passage">{passage}</div>'
+        f'<div class="rq-open-hint"><span class="rq-when-closed">Show in source · 查看原文</span>'
+        f'<span class="rq-when-open">Hide source · 收起原文</span></div>'
+        f"</summary>{source_viewer_html(chunk, context, citation.quote_start, citation.quote_end)}</details></div>"
+    )
+
+
+def passage_card_html(passage: Passage, context: SourceContext | None, turn: int = 0) -> str:
+    """A retrieved passage that is not a citation (the closest passages of a refusal)."""
+    chunk = passage.chunk
+    return (
+        f'<div class="rq-card rq-card-passage" id="rq-passage-{turn}-{passage.rank}">'
+        f'<details class="rq-details"><summary class="rq-summary">'
+        f'<div class="rq-card-head"><span class="rq-card-n">#{passage.rank}</span>{_where_html(chunk)}</div>'
+        f'<div class="rq-passage">{esc(_shorten(chunk.text, 280))}</div>'
+        f'<div class="rq-open-hint"><span class="rq-when-closed">Show in source · 查看原文</span>'
+        f'<span class="rq-when-open">Hide source · 收起原文</span></div>'
+        f"</summary>{source_viewer_html(chunk, context)}</details></div>"
+    )
+
+
+def passage_with_quote_html(
+    chunk: Chunk, quote: str, quote_start: int | None = None, quote_end: int | None = None
+) -> str:
+    """The passage text with the quote inside it marked. Offsets are document offsets; when they do not fall
+    inside the passage, the quote is looked up in the passage text; when it is not there, it is shown after it."""
+    text = chunk.text
+    span = _quote_span(chunk, quote, quote_start, quote_end)
+    if span is None:
+        if not quote:
+            return esc(text)
+        return f'{esc(text)}<div class="rq-quote-alone"><mark class="rq-quote">{esc(quote)}</mark></div>'
+    start, end = span
+    return f'{esc(text[:start])}<mark class="rq-quote">{esc(text[start:end])}</mark>{esc(text[end:])}'
+
+
+def passage_excerpt_html(chunk: Chunk, quote: str, quote_start: int | None = None, quote_end: int | None = None,
+                         radius: int = EXCERPT_CHARS) -> str:
+    """The quote marked inside a window of its passage (``radius`` characters each side, cut at a line break when
+    one is near): what a citation card shows before it is opened."""
+    text = chunk.text
+    span = _quote_span(chunk, quote, quote_start, quote_end)
+    if span is None:
+        return passage_with_quote_html(chunk, quote, quote_start, quote_end) if len(text) <= 2 * radius else (
+            esc(_shorten(text, 2 * radius)) + (f'<div class="rq-quote-alone"><mark class="rq-quote">{esc(quote)}'
+                                                '</mark></div>' if quote else "")
+        )
+    start, end = span
+    left_at, right_at = max(0, start - radius), min(len(text), end + radius)
+    left, right = text[left_at:start], text[end:right_at]
+    if left_at > 0:
+        cut = left.find("\n")
+        left = "…" + (left[cut + 1 :] if 0 <= cut < radius // 2 else left.lstrip())
+    if right_at < len(text):
+        cut = right.rfind("\n")
+        right = (right[:cut] if cut > radius // 2 else right.rstrip()) + "…"
+    return f'{esc(left)}<mark class="rq-quote">{esc(text[start:end])}</mark>{esc(right)}'
+
+
+def source_viewer_html(
+    chunk: Chunk, context: SourceContext | None, quote_start: int | None = None, quote_end: int | None = None,
+    quote: str = "",
+) -> str:
+    """The source viewer: the passage (framed, quote marked) in its surrounding document text."""
+    quote_text = quote
+    if not quote_text and quote_start is not None and quote_end is not None:
+        local_start, local_end = quote_start - chunk.start, quote_end - chunk.start
+        if 0 <= local_start < local_end <= len(chunk.text):
+            quote_text = chunk.text[local_start:local_end]
+    body = passage_with_quote_html(chunk, quote_text, quote_start, quote_end) if quote_text else esc(chunk.text)
+    where = [esc(chunk.source)]
+    if chunk.page:
+        where.append(f"p. {chunk.page}")
+    where.append(f"chars {chunk.start}–{chunk.end}")
+    if context is None:
+        before = after = '<div class="rq-ctx rq-ctx-missing">(surrounding text unavailable · 原文上下文不可用)</div>'
+    else:
+        before = (
+            ('<div class="rq-ctx-edge">start of document · 文档开头</div>' if context.starts_document else "…")
+            + (f'<span class="rq-ctx">{esc(context.before.rstrip())}</span>' if context.before.strip() else "")
+        )
+        after = (
+            (f'<span class="rq-ctx">{esc(context.after.lstrip())}</span>' if context.after.strip() else "")
+            + ('<div class="rq-ctx-edge">end of document · 文档结尾</div>' if context.ends_document else "…")
+        )
+    return (
+        f'<div class="rq-viewer" data-doc="{esc(chunk.doc_id)}"><div class="rq-viewer-head">{" · ".join(where)}</div>'
+        f'<div class="rq-viewer-body">{before}<div class="rq-focus">{body}</div>{after}</div></div>'
+    )
+
+
+def _quote_span(chunk: Chunk, quote: str, quote_start: int | None, quote_end: int | None) -> tuple[int, int] | None:
+    text = chunk.text
+    if quote_start is not None and quote_end is not None:
+        start, end = quote_start - chunk.start, quote_end - chunk.start
+        if 0 <= start < end <= len(text) and (not quote or text[start:end] == quote):
+            return start, end
+    if quote:
+        found = text.find(quote)
+        if found >= 0:
+            return found, found + len(quote)
+        stripped = quote.strip()
+        found = text.find(stripped) if stripped else -1
+        if found >= 0:
+            return found, found + len(stripped)
+    return None
+
+
+def _where_html(chunk: Chunk) -> str:
+    parts = [f'<span class="rq-card-title">{esc(chunk.title or chunk.source)}</span>']
+    if chunk.section and chunk.section != chunk.title:
+        parts.append(f'<span class="rq-card-section">{esc(chunk.section)}</span>')
+    if chunk.page:
+        parts.append(f'<span class="rq-card-page">p. {chunk.page} · 第{chunk.page}页</span>')
+    return "".join(parts)
+
+
+def _text_with_markers(text: str, numbers: set[int] | None, turn: int = 0) -> str:
+    """Escaped text; each ``[n]`` that names a citation (any number while streaming) becomes a styled marker."""
+    out, last = [], 0
+    for match in _MARKER_RE.finditer(text):
+        n = int(match.group(1))
+        if numbers is not None and n not in numbers:
+            continue
+        out.append(esc(text[last : match.start()]))
+        out.append(f'<sup class="rq-ref" data-n="{n}" data-turn="{turn}">[{n}]</sup>')
+        last = match.end()
+    out.append(esc(text[last:]))
+    return "".join(out)
+
+
+def _notices_html(notices: Iterable[str]) -> str:
+    return "".join(f'<div class="rq-notice">{esc(n)}</div>' for n in notices)
+
+
+def _footer_html(answer: Answer) -> str:
+    seconds = answer.timings.get("total_ms", 0.0) / 1000.0
+    mode = {"extractive": "extractive · 抽取式", "llm": "LLM · 生成式"}.get(answer.mode, answer.mode)
+    return (
+        '<div class="rq-footer">'
+        f'<span class="rq-meta">{esc(mode)} · {seconds:.2f} s</span>'
+        '<button class="rq-copy" type="button" title="Copy the answer and its sources">Copy · 复制</button>'
+        f'<pre class="rq-plain" hidden>{_escape_keeping_lines(answer_plain_text(answer))}</pre>'
+        "</div>"
+    )
+
+
+def _escape_keeping_lines(text: str) -> str:
+    # Newlines as character references: a raw blank line would end the HTML block in the chat's Markdown.
+    return html.escape(text, quote=True).replace("\r", "").replace("\n", "&#10;")
+
+
+def _shorten(text: str, limit: int) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# -- plain text and Markdown -----------------------------------------------------------------------------------
+
+
+def where_text(chunk: Chunk) -> str:
+    """Title › section › p. N, as plain text."""
+    parts = [chunk.title or chunk.source]
+    if chunk.section and chunk.section != chunk.title:
+        parts.append(chunk.section)
+    if chunk.page:
+        parts.append(f"p. {chunk.page}")
+    return " › ".join(parts)
+
+
+def answer_plain_text(answer: Answer) -> str:
+    """The answer with its numbered sources, for the clipboard."""
+    lines = [answer.text.strip()]
+    if answer.citations:
+        lines.append("")
+        lines.append("Sources · 来源:")
+        for c in answer.citations:
+            lines.append(f"[{c.n}] {where_text(c.chunk)} ({c.chunk.source}) — “{_one_line(c.quote)}”")
+    return "\n".join(lines)
+
+
+def conversation_markdown(turns: Sequence[tuple[str, Answer]], exported_at: datetime | None = None) -> str:
+    """The conversation as Markdown: each question, its answer with ``[n]`` markers, and the cited quotes."""
+    stamp = (exported_at or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M %Z").strip()
+    out = ["# ReportQA conversation · 对话记录", "", f"Exported {stamp} · {len(turns)} question(s)", ""]
+    for i, (question, answer) in enumerate(turns, 1):
+        out += ["---", "", f"## {i}. {_md(_one_line(question))}", ""]
+        if answer.refused:
+            out += ["*No answer in the reports · 报告中没有找到答案*", ""]
+        out += [_md(answer.text.strip()), ""]
+        if answer.citations:
+            out += ["**Sources · 来源**", ""]
+            for c in answer.citations:
+                ch = c.chunk
+                out.append(f"{c.n}. **{_md(ch.title or ch.source)}**" + "".join(
+                    f" › {_md(x)}" for x in ((ch.section if ch.section != ch.title else ""),
+                                             (f"p. {ch.page}" if ch.page else "")) if x
+                ) + f" — `{ch.source}`, chars {c.quote_start}–{c.quote_end}")
+                out.append(f"   > {_md(_one_line(c.quote))}")
+            out.append("")
+        elif answer.refused and answer.passages:
+            out += ["**Closest passages · 最接近的段落**", ""]
+            for p in answer.passages[:3]:
+                snippet = _md(_one_line(_shorten(p.chunk.text, 200)))
+                out.append(f"- {_md(where_text(p.chunk))} — `{p.chunk.source}`: {snippet}")
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _md(text: str) -> str:
+    # Backslash escapes keep report markup as text in any Markdown viewer; ``[n]`` markers stay readable.
+    return re.sub(r"([\\<>`])", r"\\\1", text)
+
+
+# -- documents, ingest reports, index state --------------------------------------------------------------------
+
+DOCUMENT_COLUMNS = ["Title · 标题", "Language · 语言", "Chunks · 块数", "Ingested · 入库时间", "Source · 来源"]
+_LANG_NAMES = {"zh": "中文 (简)", "zh-Hans": "中文 (简)", "zh-Hant": "中文 (繁)", "en": "English"}
+
+
+def document_rows(records: Iterable[Any]) -> list[list[Any]]:
+    """Rows of the documents table from ``DocumentRecord`` objects."""
+    return [
+        [r.title, _LANG_NAMES.get(r.lang, r.lang), r.n_chunks, format_time(r.ingested_at), r.source] for r in records
+    ]
+
+
+def format_time(iso: str) -> str:
+    """``2025-01-02T03:04:05+00:00`` as ``2025-01-02 03:04 UTC`` (unparseable input is returned as it is)."""
+    try:
+        moment = datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return str(iso)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+        return moment.strftime("%Y-%m-%d %H:%M UTC")
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def ingest_report_html(report: Any, saved: Sequence[str] = (), upload_failures: Sequence[tuple[str, str]] = (),
+                       notes: Sequence[str] = ()) -> str:
+    """What an upload or re-ingest did; each failed file is named with its reason."""
+    counts = (
+        f"added {len(report.added)} · updated {len(report.updated)} · unchanged {len(report.unchanged)} · "
+        f"removed {len(report.removed)} · failed {len(report.failed) + len(upload_failures)} · "
+        f"{report.chunks_written} chunks · {report.seconds:.1f} s"
+    ) if report is not None else (
+        f"failed {len(upload_failures)}" if upload_failures else "nothing new to add · 没有需要导入的新内容"
+    )
+    ok = not upload_failures and (report is None or report.ok)
+    parts = [f'<div class="rq-report {"rq-ok" if ok else "rq-has-failures"}">',
+             f'<div class="rq-report-counts">{esc(counts)}</div>']
+    for label, names in (("Added · 已添加", getattr(report, "added", [])),
+                         ("Updated · 已更新", getattr(report, "updated", []))):
+        if names:
+            parts.append(f'<div class="rq-report-line"><b>{label}:</b> {esc(", ".join(names))}</div>')
+    if saved:
+        parts.append(f'<div class="rq-report-line"><b>Saved · 已保存:</b> {esc(", ".join(saved))}</div>')
+    for note in notes:
+        parts.append(f'<div class="rq-report-note">{esc(note)}</div>')
+    failures = list(upload_failures) + [(f.path, f.reason) for f in getattr(report, "failed", [])]
+    if failures:
+        parts.append('<ul class="rq-failures">')
+        parts.extend(
+            f'<li class="rq-failure"><b>{esc(_base_name(path))}</b>: {esc(reason)}</li>' for path, reason in failures
+        )
+        parts.append("</ul>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def message_html(text: str, kind: str = "info") -> str:
+    """A short status message (info, ok, error) for a panel."""
+    return f'<div class="rq-message rq-{esc(kind)}">{esc(text)}</div>'
+
+
+def progress_html(label: str, done: int, total: int) -> str:
+    """A progress bar for the banner (the startup ingest)."""
+    fraction = (done / total) if total else 0.0
+    percent = max(0, min(100, round(fraction * 100)))
+    return (
+        f'<div class="rq-progress" role="progressbar" aria-valuenow="{percent}" aria-valuemin="0" aria-valuemax="100">'
+        f'<div class="rq-progress-label">{esc(label)} — {done}/{total or "?"} ({percent}%)</div>'
+        f'<div class="rq-progress-track"><div class="rq-progress-fill" style="width:{percent}%"></div></div></div>'
+    )
+
+
+def _base_name(path: str) -> str:
+    return re.split(r"[\\/]", path)[-1] or path
+
+
+# -- evaluation ------------------------------------------------------------------------------------------------
+
+
+def metrics_rows(metrics: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """A table of metric × (overall, each question type) from ``summary["metrics"]``."""
+    overall = dict(metrics.get("overall") or {})
+    by_type: Mapping[str, Mapping[str, Any]] = metrics.get("by_type") or {}
+    names = list(overall)
+    for values in by_type.values():
+        names += [n for n in values if n not in names]
+    header = ["metric · 指标", "overall · 总体", *by_type]
+    rows = [[name, _number(overall.get(name)), *(_number(by_type[t].get(name)) for t in by_type)] for name in names]
+    return header, rows
+
+
+def failure_rows(failures: Iterable[Mapping[str, Any]]) -> tuple[list[str], list[list[str]]]:
+    """A table of the failed questions: what was asked, what evidence was expected, why it failed, what the answer
+    said and which passages were retrieved instead."""
+    header = ["id", "type · 类型", "question · 问题", "expected evidence · 应有证据", "why · 原因",
+              "answer · 回答", "retrieved · 检索到的段落"]
+    rows = []
+    for f in failures:
+        retrieved = f.get("retrieved") or []
+        if isinstance(retrieved, (list, tuple)):
+            retrieved = "\n".join(_retrieved_line(p) for p in retrieved)
+        rows.append([
+            str(f.get("id", "")),
+            str(f.get("type", "")),
+            str(f.get("question", "")),
+            _cell(f.get("evidence") or f.get("expected") or f.get("expected_evidence")),
+            _cell(f.get("reasons")),
+            _cell(("(refused) " if f.get("refused") else "") + str(f.get("answer", ""))),
+            _cell(retrieved) if not isinstance(retrieved, str) else _shorten(retrieved, 900),
+        ])
+    return header, rows
+
+
+def _retrieved_line(passage: Any) -> str:
+    if not isinstance(passage, Mapping):
+        return _cell(passage)
+    where = " › ".join(str(x) for x in (passage.get("source"), passage.get("section")) if x)
+    mark = " ✓" if passage.get("holds_evidence") else ""
+    return f"#{passage.get('rank', '?')}{mark} {where}: {_shorten(str(passage.get('text', '')), 160)}"
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 3)
+    return "" if value is None else value
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return " | ".join(_cell(v) for v in value)
+    if isinstance(value, Mapping):
+        return "; ".join(f"{k}: {_cell(v)}" for k, v in value.items())
+    return _shorten(str(value), 300)
