@@ -13,7 +13,8 @@ from rag.evidence import Sentence
 from rag.models import Citation
 from rag.text import tokenize
 
-_HEADING_RE = re.compile(r"^#{1,6}\s")
+# Headings and the report's own questions introduce answers; they are never one.
+_NOT_AN_ANSWER_RE = re.compile(r"^#{1,6}\s|[？?]\W*$")
 _DISPLAY_MARKUP_RE = re.compile(r"\*+|__|`")
 _LEADING_MARKER_RE = re.compile(r"^(?:[-*+•●]\s+|>\s*)+")
 # A sentence this close to the best one (relative score) is worth adding to the answer.
@@ -39,7 +40,7 @@ def compose_extractive(sentences: list[Sentence], max_sentences: int, english: b
     for sentence in sentences:
         if len(chosen) >= max_sentences:
             break
-        if _HEADING_RE.match(sentence.text) or len(sentence.text.strip("-*# ")) < _MIN_CHARS:
+        if _NOT_AN_ANSWER_RE.search(sentence.text) or len(sentence.text.strip("-*# ")) < _MIN_CHARS:
             continue
         if best is None:
             best = sentence.score

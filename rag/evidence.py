@@ -45,6 +45,7 @@ class Sentence:
     lexical: float
     score: float
     typed: bool = True  # the sentence can be the kind of answer asked for (e.g. it states a figure)
+    label: bool = False  # a heading, title, lead-in or question: context for other sentences, not an answer
 
 
 @dataclass
@@ -154,12 +155,13 @@ def score_sentences(
                                 BLOCK_CONTEXT_WEIGHT * _coverage(context, weights, total_weight))
             dense = float(dense_scores[offset])
             score = DENSE_WEIGHT * dense + LEXICAL_WEIGHT * lexical_score + RANK_WEIGHT / passage.rank
-            if _is_label(text):
+            label = _is_label(text)
+            if label:
                 score -= LABEL_PENALTY
             typed = not needs_number or states_answer_number(text, question)
             if not typed:
                 score -= UNTYPED_PENALTY
-            sentences.append(Sentence(passage, start, end, text, dense, lexical_score, score, typed))
+            sentences.append(Sentence(passage, start, end, text, dense, lexical_score, score, typed, label))
     sentences.sort(key=lambda s: -s.score)
     return sentences
 
