@@ -110,6 +110,15 @@ def _find_headings(text: str, markdown: bool) -> list[tuple[int, int, int, str]]
     """(line start, line end, level, title) of every heading line."""
     headings = []
     lines = text.split("\n")
+    # The next non-blank line after each line, found in one backward pass: scanning forward from every line was
+    # quadratic in the number of lines (minutes for a large plain-text report).
+    next_lines = [""] * len(lines)
+    if not markdown:
+        following = ""
+        for j in range(len(lines) - 1, -1, -1):
+            next_lines[j] = following
+            if lines[j].strip():
+                following = lines[j]
     offset = 0
     in_fence = False
     for i, line in enumerate(lines):
@@ -127,7 +136,7 @@ def _find_headings(text: str, markdown: bool) -> list[tuple[int, int, int, str]]
                 if title:
                     headings.append((start, end, len(match.group(1)), title))
             continue
-        level = _plain_heading_level(line, next((l for l in lines[i + 1:] if l.strip()), ""))
+        level = _plain_heading_level(line, next_lines[i])
         if level:
             headings.append((start, end, level, line.strip()))
     return headings
@@ -136,7 +145,7 @@ def _find_headings(text: str, markdown: bool) -> list[tuple[int, int, int, str]]
 def _plain_heading_level(line: str, next_line: str) -> int:
     """Heading level of a plain-text line, or 0: numbered headings, or a short unpunctuated title over a paragraph."""
     stripped = line.strip()
-    if len(stripped) > 80 or stripped[-1] in "。！？；!?;":
+    if not stripped or len(stripped) > 80 or stripped[-1] in "。！？；!?;":
         return 0
     if _NUMBERED_HEADING_RE.match(stripped):
         return 1

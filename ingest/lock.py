@@ -11,7 +11,7 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
-from rag.errors import IngestLockedError
+from rag.errors import DataDirError, IngestLockedError
 
 logger = logging.getLogger(__name__)
 
@@ -29,11 +29,11 @@ def ingest_lock(lock_path: Path, wait_s: float = DEFAULT_WAIT_S) -> Iterator[Non
     """
     lock = FileLock(str(lock_path))
     try:
-        lock.acquire(timeout=0)
+        _acquire(lock, 0)
     except Timeout:
         logger.warning("another ingest is running on %s; waiting up to %.0f s", lock_path.parent, wait_s)
         try:
-            lock.acquire(timeout=wait_s)
+            _acquire(lock, wait_s)
         except Timeout as exc:
             raise IngestLockedError(
                 f"another ingest is writing to {lock_path.parent}; try again when it has finished"
@@ -42,3 +42,15 @@ def ingest_lock(lock_path: Path, wait_s: float = DEFAULT_WAIT_S) -> Iterator[Non
         yield
     finally:
         lock.release()
+
+
+def _acquire(lock: FileLock, timeout: float) -> None:
+    try:
+        lock.acquire(timeout=timeout)
+    except Timeout:  # a subclass of OSError: "someone else holds it", not "cannot be created"
+        raise
+    except OSError as exc:
+        raise DataDirError(
+            f"cannot create the ingest lock {lock.lock_file} ({exc.strerror or exc}); check the data directory is "
+            "a writable folder, or point --data-dir / REPORTQA_DATA_DIR elsewhere"
+        ) from exc

@@ -21,9 +21,9 @@ import numpy as np
 from ingest.chunking import ChunkSpan, cut_long_sentence, split_into_chunks
 from ingest.loaders import SUPPORTED_EXTENSIONS, load_document
 from ingest.lock import ingest_lock
-from rag.docfiles import remove_sidecar, write_sentence_vectors, write_sidecar
+from rag.docfiles import remove_sidecar, sidecar_path, write_sentence_vectors, write_sidecar
 from rag.embedders import Embedder, make_embedder
-from rag.errors import CorruptDocumentError, EmbedderMismatchError, UnsupportedFileError
+from rag.errors import CorruptDocumentError, DataDirError, EmbedderMismatchError, UnsupportedFileError
 from rag.lexical import LexicalIndex, build_lexical_index
 from rag.manifest import DocumentRecord, Manifest, chunk_id
 from rag.models import Chunk
@@ -105,7 +105,13 @@ def run_ingest(
     started = time.perf_counter()
     report = IngestReport()
     roots = [Path(p) for p in (paths or [settings.corpus_dir])]
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataDirError(
+            f"cannot use data directory {settings.data_dir} ({exc.strerror or exc}); "
+            "check it is a writable folder, or point --data-dir / REPORTQA_DATA_DIR elsewhere"
+        ) from exc
     with ingest_lock(settings.lock_path):
         embedder = embedder or make_embedder(settings)
         if rebuild:
@@ -119,6 +125,7 @@ def run_ingest(
         store = ChunkStore.open(settings, embedder.name, embedder.dim, create=True)
         manifest.embedder, manifest.dim = embedder.name, embedder.dim
         changed = _recover_pending(manifest, store, settings)
+        damaged = _damaged_documents(manifest, store, settings)
 
         files, report.failed = discover(roots, settings.ingest.extensions)
         config_hash = _config_hash(settings, embedder.name)
@@ -135,7 +142,12 @@ def run_ingest(
                 report.failed.append(FileFailure(str(path), f"cannot be read ({exc.strerror or exc})"))
                 continue
             previous = manifest.documents.get(doc_id)
-            if previous and previous.content_hash == content_hash and previous.config_hash == config_hash:
+            if (
+                previous
+                and previous.content_hash == content_hash
+                and previous.config_hash == config_hash
+                and doc_id not in damaged
+            ):
                 report.unchanged.append(previous.source)
                 continue
             try:
@@ -372,6 +384,22 @@ def _recover_pending(manifest: Manifest, store: ChunkStore, settings: Settings) 
         manifest.generation += 1
         manifest.save(settings.manifest_path)
     return bool(pending)
+
+
+def _damaged_documents(manifest: Manifest, store: ChunkStore, settings: Settings) -> set[str]:
+    """Complete documents whose chunks or text file are gone (a deleted or restored Chroma folder, a lost file).
+
+    The manifest alone would call them unchanged and the index would stay broken; they are written again instead.
+    The per-document check runs only when the store's count disagrees with the manifest, so it costs nothing
+    on a healthy index.
+    """
+    complete = manifest.complete()
+    damaged = {r.doc_id for r in complete if not sidecar_path(settings.docs_dir, r.doc_id).exists()}
+    if store.count() != sum(r.n_chunks for r in complete):
+        damaged.update(r.doc_id for r in complete if len(store.get(r.chunk_ids())) != r.n_chunks)
+    if damaged:
+        logger.warning("%d document(s) are missing from the index; writing them again", len(damaged))
+    return damaged
 
 
 def _wipe(settings: Settings) -> None:
