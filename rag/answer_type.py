@@ -28,6 +28,8 @@ _UNITS = {
 }
 # Units a question implies by what it asks about, when it names none.
 _IMPLIED_UNITS = (
+    # Growth is a rate even when it is a revenue that grows.
+    (re.compile(r"增长了?多少|增速|增长率|涨幅|\bgr[eo]w(?:th|n)?\b", re.I), "%成倍"),
     (re.compile(r"收入|营收|金额|价格|售价|估值|市值|成本|预算|融资|收费|费用|利润|price|revenue|valuation|cost", re.I),
      "元万亿$¥￥美"),
     (re.compile(r"出货量|销量|shipments?|\bships?\b.*\b(?:phones?|units?|devices?)\b|\b(?:phones?|units?|devices?)\b.*\bship", re.I),
@@ -36,7 +38,7 @@ _IMPLIED_UNITS = (
     (re.compile(r"比例|占比|份额|渗透率|增速|增长率|使用率|percentage|share|proportion|rate", re.I), "%成"),
 )
 _NUMBER_RE = re.compile(
-    r"\d+(?:[.,]\d+)*(?:\s*%)?|[零一二三四五六七八九十两百千万亿]+(?=[个家位名项种次倍年月天日万亿元成份张款台部])"
+    r"百分之[零一二三四五六七八九十两百点]+|\d+(?:[.,]\d+)*(?:\s*%)?|[零一二三四五六七八九十两百千万亿]+(?=[个家位名项种次倍年月天日万亿元成份张款台部])"
 )
 _CURRENCY = "$¥￥"
 
@@ -75,6 +77,8 @@ def states_answer_number(sentence: str, question: str) -> bool:
     for match in _NUMBER_RE.finditer(sentence):
         if match.group(0).replace(" ", "") not in new_numbers:
             continue
+        if match.group(0).startswith("百分之") and "%" in units:
+            return True
         around = sentence[match.end() : match.end() + 3] + match.group(0) + sentence[max(0, match.start() - 1) : match.start()]
         if any(ch in units for ch in around.casefold()):
             return True
