@@ -179,7 +179,7 @@ def test_an_llm_answer_arrives_in_pieces_before_the_final_answer(streamed):
     answer = streamed[-1].answer
     assert answer.mode == "llm" and not answer.refused, (answer.text, answer.notices)
     assert answer.text.strip()
-    assert answer.notices == []
+    assert _only_uncited_notice(answer)
     # The pieces are the answer: only the citation markers may differ (checked and renumbered).
     pieces = "".join(e.text for e in streamed if e.kind == "delta")
     assert _MARKER_RE.sub("", pieces).strip() == _MARKER_RE.sub("", answer.text).strip()
@@ -219,4 +219,9 @@ def test_when_the_endpoint_goes_down_answers_fall_back_quickly_and_recover_witho
 
     again = llm_engine.ask(ANSWERED_BY_THE_MODEL, mode="llm")
     assert again.mode == "llm" and not again.refused, (again.text, again.notices)
-    assert again.notices == []
+    assert _only_uncited_notice(again)
+
+
+def _only_uncited_notice(answer) -> bool:
+    """No fallback or citation-repair notice; the 135M model never writes [n], which earns its own notice."""
+    return all("cites no source" in notice for notice in answer.notices)
