@@ -118,3 +118,9 @@ def _percentile(sorted_values: list[float], pct: float) -> float:
     low = math.floor(rank)
     high = min(low + 1, len(sorted_values) - 1)
     return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (rank - low)
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """The ``pct`` percentile of ``values`` (linear interpolation, as the latency figures above use); NaN if empty."""
+    ordered = sorted(values)
+    return _percentile(ordered, pct) if ordered else math.nan
