@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
-import httpx
 import pytest
 
+from chroma_server import ChromaServer
 from ingest.pipeline import run_ingest
 from rag.embedders import make_embedder
 from rag.errors import StoreUnavailableError
@@ -21,59 +15,11 @@ from rag.store import ChunkStore
 
 pytestmark = pytest.mark.slow
 
-CHROMA_CLI = Path(sys.executable).parent / "chroma"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class ChromaServer:
-    def __init__(self, path: Path, log: Path) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._log = log.open("wb")
-        self.process = subprocess.Popen(
-            [str(CHROMA_CLI), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(self.port)],
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-        )
-        self.log_path = log
-
-    def wait_ready(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"chroma exited with {self.process.returncode}: {self.log_path.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"chroma did not answer on {self.url} within {timeout} s")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
-
-
 @pytest.fixture
 def chroma_server(tmp_path):
-    if not CHROMA_CLI.exists():
-        pytest.fail(f"the chroma CLI is missing from the virtual environment ({CHROMA_CLI})")
     server = ChromaServer(tmp_path / "chroma-server", tmp_path / "chroma.log")
     try:
-        server.wait_ready()
+        server.start(timeout=60)
         yield server
     finally:
         server.stop()

@@ -11,15 +11,14 @@ import errno
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
+from chroma_server import ChromaServer
 from ingest.lock import ingest_lock
 from ingest.pipeline import run_ingest
 from rag.engine import Engine
@@ -243,59 +242,11 @@ class _TinyEmbedder:
 
 # -- a Chroma server that goes away and comes back --------------------------------------------------------------
 
-CHROMA_CLI = Path(sys.executable).parent / "chroma"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class _Chroma:
-    """``chroma run`` on a fixed port and path, so it can be stopped and started again."""
-
-    def __init__(self, path: Path, log: Path) -> None:
-        self.path, self.log, self.port = path, log, _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen | None = None
-
-    def start(self, timeout: float = 90) -> None:
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [str(CHROMA_CLI), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"chroma exited with {self.process.returncode}: {self.log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{self.url}/api/v2/heartbeat", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        raise TimeoutError(f"chroma did not answer on {self.url} within {timeout} s")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
-
-
 @pytest.mark.slow
 def test_a_chroma_server_that_goes_away_gives_a_clear_error_and_the_same_engine_answers_when_it_is_back(
     tmp_path, small_engine
 ):
-    server = _Chroma(tmp_path / "chroma-server", tmp_path / "chroma.log")
+    server = ChromaServer(tmp_path / "chroma-server", tmp_path / "chroma.log")
     server.start()
     try:
         folder = write_reports(tmp_path / "reports", {k: SMALL_REPORTS[k] for k in ("cloud.md", "chips.md")})
