@@ -356,3 +356,76 @@ def test_an_ingest_killed_with_sigkill_is_completed_by_the_next_run(tmp_path):
     _assert_consistent(after_kill)
     assert after_kill == reference
     assert after_kill["chroma_count"] >= 6
+
+
+_SLOW_FAKE_CHILD = """
+import hashlib, sys, time
+from pathlib import Path
+import numpy as np
+from ingest.pipeline import run_ingest
+from rag.settings import Settings
+
+class SlowFake:
+    name, dim = "fake", 8  # the same vectors as FakeEmbedder, a little slower, so a kill lands anywhere
+    def embed_passages(self, texts):
+        time.sleep(0.03)
+        out = []
+        for t in texts:
+            d = hashlib.sha256(t.encode("utf-8")).digest()
+            v = np.frombuffer(d[:32], dtype=np.uint32).astype(np.float64) / 2**32 - 0.5
+            out.append(v / np.linalg.norm(v))
+        return np.stack(out).astype(np.float32)
+    def embed_query(self, text):
+        return self.embed_passages([text])[0]
+
+settings = Settings(data_dir=Path(sys.argv[1]), ingest={"embed_batch_size": 4})
+print("ready", flush=True)
+run_ingest(settings, [Path(sys.argv[2])], embedder=SlowFake())
+print("finished", flush=True)
+"""
+
+_KILL_POINTS = 12
+
+
+@pytest.mark.slow
+def test_an_ingest_killed_at_any_point_leaves_an_index_identical_to_a_clean_one_after_the_next_run(tmp_path):
+    """SIGKILL at twelve points spread over a whole ingest (embedding, Chroma writes, manifest and index writes)."""
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    for i in range(6):
+        (folder / f"report-{i}.md").write_text(_longer_report(i), encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    settings_for = lambda name: Settings(data_dir=tmp_path / name, ingest={"embed_batch_size": 4})  # noqa: E731
+
+    def start(data: Path) -> subprocess.Popen:
+        child = subprocess.Popen(
+            [sys.executable, "-c", _SLOW_FAKE_CHILD, str(data), str(folder)],
+            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        assert child.stdout.readline().strip() == "ready", child.stderr.read()
+        return child
+
+    # A full run, timed from "ready", is also the reference index.
+    reference = settings_for("reference")
+    child = start(reference.data_dir)
+    began = time.monotonic()
+    out, err = child.communicate(timeout=300)
+    duration = time.monotonic() - began
+    assert child.returncode == 0 and "finished" in out, err
+    expected = _state(reference)
+    _assert_consistent(expected)
+
+    outcomes = []
+    for k in range(_KILL_POINTS):
+        killed = settings_for(f"killed-{k}")
+        child = start(killed.data_dir)
+        time.sleep(duration * (k + 0.5) / _KILL_POINTS)
+        child.send_signal(signal.SIGKILL)
+        child.wait(timeout=30)
+        outcomes.append(child.returncode)
+        assert run_ingest(killed, [folder], embedder=FakeEmbedder()).ok
+        state = _state(killed)
+        _assert_consistent(state)
+        assert state == expected, f"kill point {k + 1}/{_KILL_POINTS}"
+    # Most kills must have landed before the ingest finished, or the test proved nothing.
+    assert sum(code == -signal.SIGKILL for code in outcomes) >= _KILL_POINTS // 2, outcomes
