@@ -41,6 +41,8 @@ _NUMBER_RE = re.compile(
     r"百分之[零一二三四五六七八九十两百点]+|\d+(?:[.,]\d+)*(?:\s*%)?|[零一二三四五六七八九十两百千万亿]+(?=[个家位名项种次倍年月天日万亿元成份张款台部])"
 )
 _CURRENCY = "$¥￥"
+# The measure word after a figure says what it counts.
+_CLASSIFIER_RE = re.compile(r"[万亿千百]?\s*([张个家人名次项台部件篇份条款位种])")
 
 
 def wants_number(question: str) -> bool:
@@ -79,6 +81,9 @@ def states_answer_number(sentence: str, question: str) -> bool:
             continue
         if match.group(0).startswith("百分之") and "%" in units:
             return True
+        counted = _CLASSIFIER_RE.match(sentence, match.end())
+        if counted and counted.group(1) not in units and sentence[counted.end() : counted.end() + 1] not in units:
+            continue  # "1万张" counts images, not money ("两个月" is still a duration)
         around = sentence[match.end() : match.end() + 3] + match.group(0) + sentence[max(0, match.start() - 1) : match.start()]
         if any(ch in units for ch in around.casefold()):
             return True

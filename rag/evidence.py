@@ -29,6 +29,7 @@ UNTYPED_PENALTY = 0.1
 BLOCK_CONTEXT_WEIGHT = 0.85
 LABEL_PENALTY = 0.05
 LABEL_MAX_CHARS = 16
+TITLE_MAX_CHARS = 40
 # "2023年-2027年中国教育智能硬件市场规模（单位：亿元）": the title of a chart whose figures did not survive export.
 _CHART_TITLE_RE = re.compile(r"[（(]单位[:：]|^\d{4}\s*年?\s*[-–~至]\s*\d{4}\s*年")
 
@@ -149,8 +150,9 @@ def score_sentences(
             tokens = doc.sentence_tokens(index)
             # A list item or table row often names its subject only in the first line of its block
             # ("- 腾讯云TI-ONE ..." then "- 适用：游戏、社交等场景"); the block's head lends it that context.
-            head = _block_head(doc.text, start)
-            context = tokens | doc.tokens_at(*head) if head else tokens
+            context = set(tokens)
+            for span in _block_context(doc.text, start):
+                context |= doc.tokens_at(*span)
             lexical_score = max(_coverage(tokens, weights, total_weight),
                                 BLOCK_CONTEXT_WEIGHT * _coverage(context, weights, total_weight))
             dense = float(dense_scores[offset])
@@ -170,14 +172,23 @@ def _coverage(tokens: set[str], weights: dict[str, float], total_weight: float) 
     return sum(w for t, w in weights.items() if t in tokens) / total_weight
 
 
-def _block_head(text: str, start: int) -> tuple[int, int] | None:
-    """Span of the first line of the paragraph or list block holding ``start`` (None if ``start`` is on it)."""
+def _block_context(text: str, start: int) -> list[tuple[int, int]]:
+    """Spans that name what the line at ``start`` is about: the first line of its block (a list's lead item, a
+    table's header row) and, when the block is led by a one-line title paragraph, that title ("多模态生成模型-文生视频"
+    above its table)."""
+    spans = []
     block_start = text.rfind("\n\n", 0, start)
     block_start = 0 if block_start < 0 else block_start + 2
     line_end = text.find("\n", block_start)
-    if line_end < 0 or line_end >= start:
-        return None
-    return block_start, line_end
+    if 0 <= line_end < start:
+        spans.append((block_start, line_end))
+    if block_start >= 2:
+        title_start = text.rfind("\n\n", 0, block_start - 2)
+        title_start = 0 if title_start < 0 else title_start + 2
+        title = text[title_start : block_start - 2]
+        if title and "\n" not in title and len(title) <= TITLE_MAX_CHARS:
+            spans.append((title_start, block_start - 2))
+    return spans
 
 
 def _is_label(text: str) -> bool:
