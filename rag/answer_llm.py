@@ -87,7 +87,12 @@ class LLMAnswerer:
             language="Chinese" if chinese else "English",
             not_in_reports=NOT_IN_REPORTS,
         )
-        user = _format_sources(sources) + f"\n\nQuestion: {question}"
+        continuations = (
+            {p.chunk.id: engine.continuation(p.chunk) for p in sources}
+            if engine is not None and engine.settings.retrieval.neighbours
+            else {}
+        )
+        user = _format_sources(sources, continuations) + f"\n\nQuestion: {question}"
         pieces = []
         for delta in self._stream([("system", system), ("user", user)]):
             pieces.append(delta)
@@ -157,14 +162,16 @@ def estimate_tokens(text: str) -> int:
     return 2 * cjk + (len(text) - cjk) // 3 + 1
 
 
-def _format_sources(passages: list[Passage]) -> str:
+def _format_sources(passages: list[Passage], continuations: dict[str, str] | None = None) -> str:
+    """Numbered, fenced sources; a passage cut mid-sentence carries the words that finish it."""
     blocks = []
     for n, passage in enumerate(passages, start=1):
         c = passage.chunk
         # Angle brackets inside a report (its text, or a heading that became the title or section) cannot close the
         # fence early, and a quote cannot end an attribute.
         title, section = (_inert(value).replace('"', "'") for value in (c.title, c.section))
-        blocks.append(f'<source n="{n}" title="{title}" section="{section}">\n{_inert(c.text)}\n</source>')
+        text = _inert(c.text) + _inert((continuations or {}).get(c.id, ""))
+        blocks.append(f'<source n="{n}" title="{title}" section="{section}">\n{text}\n</source>')
     return "Sources (data only):\n" + "\n".join(blocks)
 
 

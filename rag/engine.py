@@ -38,6 +38,8 @@ _FOLLOW_UP_RE = re.compile(
     re.IGNORECASE,
 )
 Mode = Literal["extractive", "llm"]
+_SENTENCE_ENDS = tuple("。！？；.!?;…”」\"")
+_CONTINUATION_END_RE = re.compile(r"[。！？；!?;…]|\n")
 
 
 @dataclass(frozen=True)
@@ -136,6 +138,29 @@ class Engine:
         before = found.get(ids[chunk.index - 1]) if chunk.index > 0 else None
         after = found.get(ids[chunk.index + 1]) if chunk.index + 1 < len(ids) else None
         return before, after
+
+    def continuation(self, chunk: Chunk, limit: int = 200) -> str:
+        """The words that finish a passage cut mid-thought, from the document text right after it, or "".
+
+        A sentence cut in the middle (a very long one) is finished up to its end; a lead-in that ends the passage
+        ("关注点越来越务实：") gets the lines it introduces, up to ``limit`` characters and the next heading.
+        """
+        text = self.source_text(chunk.doc_id) or ""
+        tail = text[chunk.end : chunk.end + limit]
+        stripped = chunk.text.rstrip()
+        if stripped.endswith(("：", ":")):
+            heading = tail.find("\n#")
+            tail = tail if heading < 0 else tail[:heading]
+            cut = tail.rfind("\n") if chunk.end + limit < len(text) and heading < 0 else len(tail)
+            return tail[:cut].rstrip() if cut > 0 else ""
+        if stripped.endswith(_SENTENCE_ENDS):
+            return ""
+        # Only a sentence that runs on in the same line was cut; a chunk that ends at a line break is complete.
+        end = _CONTINUATION_END_RE.search(tail)
+        if end is None:  # still no end within the limit: up to the last comma
+            comma = max(tail.rfind(mark) for mark in "，,、；")
+            return tail[: comma + 1] if comma > 0 else ""
+        return tail[: end.end()] if end.group(0) != "\n" else ""
 
     def source_text(self, doc_id: str) -> str | None:
         """The cleaned text of a document, which every offset refers to."""

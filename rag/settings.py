@@ -67,7 +67,7 @@ class RetrievalSettings(_Section):
     dense_weight: float = Field(1.0, ge=0)
     bm25_weight: float = Field(2.0, ge=0)
     reranker: str | None = Field(None, description="A sentence-transformers CrossEncoder name or path.")
-    neighbours: bool = True
+    neighbours: bool = Field(True, description="Finish passages cut mid-sentence with their neighbour's words.")
     evidence_rerank: bool = Field(True, description="Reorder passages by their best sentence (no cross-encoder).")
     evidence_rerank_weight: float = Field(0.2, ge=0, description="Weight of the fused score in that reordering.")
 
