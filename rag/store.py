@@ -72,7 +72,7 @@ def open_client(settings: Settings):
 
 
 class ChunkStore:
-    """One Chroma collection of chunk vectors, read and written through llama-index's ``ChromaVectorStore``."""
+    """One Chroma collection of chunk vectors: written through llama-index's ``ChromaVectorStore``, read directly."""
 
     def __init__(self, client, collection, url: str | None = None) -> None:
         self.client = client
