@@ -1,7 +1,9 @@
 """BM25 over jieba tokens (bm25s), persisted in the data directory and rebuilt by ingest.
 
 Each build goes to a new folder named by the manifest generation; a pointer file is swapped atomically, so a
-reader sees either the old index or the new one. Tokens come from the per-document files written at ingest:
+reader sees either the old index or the new one. The previous folder is kept until the next build, so a reader that
+read the pointer just before a swap can still open what it points to; a reader that loses even that race reads the
+pointer again. Tokens come from the per-document files written at ingest:
 neither a process start nor a query re-tokenises the corpus.
 """
 
@@ -44,19 +46,33 @@ class LexicalIndex:
         return self.idf.get(token, self.max_idf)
 
     @classmethod
-    def load(cls, lexical_dir: Path) -> LexicalIndex | None:
-        """The current index, or None if none was built."""
-        bm25s = _bm25s()
+    def load(cls, lexical_dir: Path, attempts: int = 3) -> LexicalIndex | None:
+        """The current index, or None if none was built (or its files are gone; the next ingest rebuilds it)."""
+        for _ in range(attempts):
+            try:
+                name = (lexical_dir / _POINTER).read_text().strip()
+            except FileNotFoundError:
+                return None
+            try:
+                return cls._load_folder(lexical_dir / name)
+            except FileNotFoundError:
+                # Two builds finished while this one was being read: the pointer names a newer folder now.
+                logger.info("lexical index %s was replaced while being read; reading the pointer again", name)
+        logger.warning("the keyword index in %s is incomplete; search is by meaning only until the next ingest",
+                       lexical_dir)
+        return None
+
+    @classmethod
+    def _load_folder(cls, folder: Path) -> LexicalIndex | None:
         try:
-            folder = lexical_dir / (lexical_dir / _POINTER).read_text().strip()
             meta = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
-        except (FileNotFoundError, ValueError):
+        except ValueError:
             return None
         if not {"chunk_ids", "chunk_docs", "generation", "idf"} <= meta.keys():
             return None  # written by an older version: the next ingest rebuilds it
         if not meta["chunk_ids"]:
             return cls(None, [], [], meta["generation"], {})
-        retriever = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
+        retriever = _bm25s().BM25.load(str(folder), mmap=True, show_progress=False)
         return cls(retriever, meta["chunk_ids"], meta["chunk_docs"], meta["generation"], meta["idf"])
 
     def coverage(self, tokens: list[str]) -> float:
@@ -115,9 +131,13 @@ def build_lexical_index(lexical_dir: Path, docs_dir: Path, manifest: Manifest) -
         folder / "chunks.json",
         {"generation": manifest.generation, "chunk_ids": chunk_ids, "chunk_docs": chunk_docs, "idf": idf},
     )
+    try:
+        previous = (lexical_dir / _POINTER).read_text().strip()
+    except FileNotFoundError:
+        previous = ""
     write_atomic(lexical_dir / _POINTER, name.encode())
     for old in lexical_dir.iterdir():
-        if old.is_dir() and old.name != name:
+        if old.is_dir() and old.name not in (name, previous):
             shutil.rmtree(old, ignore_errors=True)
     return len(chunk_ids)
 
