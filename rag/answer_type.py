@@ -41,8 +41,36 @@ _NUMBER_RE = re.compile(
     r"百分之[零一二三四五六七八九十两百点]+|\d+(?:[.,]\d+)*(?:\s*%)?|[零一二三四五六七八九十两百千万亿]+(?=[个家位名项种次倍年月天日万亿元成份张款台部])"
 )
 _CURRENCY = "$¥￥"
+# "3. 安装依赖库" or "（2）": a list item's ordinal, not a figure it states.
+_ORDINAL_RE = re.compile(r"^\s*(?:[-*+]\s+)?(?:\d{1,2}[.、)）]|[（(]\d{1,2}[)）])\s*")
 # The measure word after a figure says what it counts.
 _CLASSIFIER_RE = re.compile(r"[万亿千百]?\s*([张个家人名次项台部件篇份条款位种])")
+
+
+# "作者是谁", "哪位分析师写的", "who wrote": the question asks who wrote the report (not "作者认为", what they think).
+_WANTS_AUTHOR_RE = re.compile(
+    r"作者是谁|谁写|谁撰写|谁执笔|署名|哪位分析师|哪位作者|什么人写|\bwho (?:wrote|authored|is the author)\b|"
+    r"\bauthor(?:s|ed)? (?:of|is|are)\b|\bwritten by\b",
+    re.IGNORECASE,
+)
+# A byline: "作者：…", "*分析：市场研究部 王涛*", "By Jane Doe", on a line of its own.
+_BYLINE_RE = re.compile(
+    r"^[\s*_>]*(?:(?:作者|撰文|撰稿|执笔|分析师?|文|编辑|[Aa]uthors?)\s*[：:]|(?:[Ww]ritten )?[Bb]y\s+[A-Z\u4e00-\u9fff])"
+)
+BYLINE_MAX_CHARS = 80
+
+
+def wants_author(question: str) -> bool:
+    """Whether the question asks who wrote the report."""
+    return bool(_WANTS_AUTHOR_RE.search(question))
+
+
+def is_byline(sentence: str) -> bool:
+    """Whether the sentence is a byline naming who wrote or analysed the report."""
+    stripped = sentence.strip()
+    if len(stripped) > BYLINE_MAX_CHARS or "\n" in stripped:
+        return False
+    return bool(_BYLINE_RE.match(stripped))
 
 
 def wants_number(question: str) -> bool:
@@ -64,12 +92,18 @@ def expected_units(question: str) -> str | None:
 
 
 def numbers_in(text: str) -> set[str]:
-    return {m.group(0).replace(" ", "") for m in _NUMBER_RE.finditer(fold(text))}
+    return {m.group(0).replace(" ", "") for m in _NUMBER_RE.finditer(_without_ordinal(fold(text)))}
+
+
+def _without_ordinal(text: str) -> str:
+    """The text with a leading list ordinal blanked out (offsets unchanged)."""
+    ordinal = _ORDINAL_RE.match(text)
+    return " " * ordinal.end() + text[ordinal.end() :] if ordinal else text
 
 
 def states_answer_number(sentence: str, question: str) -> bool:
     """Whether ``sentence`` states a figure the question did not contain (in the asked-for unit, if any)."""
-    sentence = fold(sentence)
+    sentence = _without_ordinal(fold(sentence))
     new_numbers = numbers_in(sentence) - numbers_in(question)
     if not new_numbers:
         return False

@@ -18,7 +18,7 @@ import numpy as np
 from rag.docfiles import read_sentence_vectors, read_sidecar
 from rag.lexical import LexicalIndex
 from rag.models import Passage
-from rag.answer_type import states_answer_number, wants_number
+from rag.answer_type import is_byline, states_answer_number, wants_author, wants_number
 from rag.text import tokenize
 
 # Weights of the sentence score; chosen on the dev set (eval/questions/reports-dev.jsonl), see README "Figures".
@@ -29,6 +29,8 @@ UNTYPED_PENALTY = 0.1
 BLOCK_CONTEXT_WEIGHT = 0.85
 LABEL_PENALTY = 0.05
 LABEL_MAX_CHARS = 16
+# For "who wrote this report?", a byline is the answer whatever its wording; it gets this much on top.
+BYLINE_BONUS = 0.15
 TITLE_MAX_CHARS = 40
 # "2023年-2027年中国教育智能硬件市场规模（单位：亿元）": the title of a chart whose figures did not survive export.
 _CHART_TITLE_RE = re.compile(r"[（(]单位[:：]|^\d{4}\s*年?\s*[-–~至]\s*\d{4}\s*年")
@@ -124,6 +126,7 @@ def score_sentences(
     ``typed=False`` and ranked below the sentences that can.
     """
     needs_number = wants_number(question)
+    needs_author = wants_author(question)
     weights = {t: (lexical.token_weight(t) if lexical else 1.0) for t in set(query_tokens)}
     total_weight = sum(weights.values()) or 1.0
     query = np.asarray(query_vector, dtype=np.float32)
@@ -158,6 +161,9 @@ def score_sentences(
             dense = float(dense_scores[offset])
             score = DENSE_WEIGHT * dense + LEXICAL_WEIGHT * lexical_score + RANK_WEIGHT / passage.rank
             label = _is_label(text)
+            if needs_author and is_byline(text):
+                label = False
+                score += BYLINE_BONUS
             if label:
                 score -= LABEL_PENALTY
             typed = not needs_number or states_answer_number(text, question)

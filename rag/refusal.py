@@ -32,7 +32,10 @@ def evidence_strength(sentences: list[Sentence], cross_lingual: bool, vocabulary
     """
     ranked = sorted(sentences, key=lambda s: -(s.score + (0.0 if s.typed else UNTYPED_PENALTY)))
     window = TYPED_WINDOW_CROSS_LINGUAL if cross_lingual else TYPED_WINDOW
-    if not any(s.typed for s in ranked[:window]):
+    # Titles and lead-ins ("表 金山WPS会员体系", "如下表所示：") rank high but are never the answer; the window
+    # counts candidate answers only, so a table's title and header do not push its figures out of it.
+    candidates = [s for s in ranked if not s.label]
+    if not any(s.typed for s in candidates[:window]):
         return 0.0
     head = ranked[:EVIDENCE_HEAD]
     dense = max(s.dense for s in head)

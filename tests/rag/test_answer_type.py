@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.answer_type import expected_units, states_answer_number, wants_number
+from rag.answer_type import expected_units, is_byline, states_answer_number, wants_author, wants_number
 
 
 @pytest.mark.parametrize(
@@ -83,3 +83,40 @@ def test_the_unit_of_a_share_question_is_implied_by_what_it_asks_about():
 def test_any_figure_will_do_when_the_question_names_no_unit():
     assert expected_units("When was the report published?") is None
     assert states_answer_number("日期：2024年4月5日", "When was the report published?")
+
+
+def test_a_list_items_ordinal_is_not_a_figure_it_states():
+    question = "中型企业的AI团队一般有多少人？"
+    assert not states_answer_number("3. 团队规模：视业务而定，需要专门的算法人员。", question)
+    assert not states_answer_number("（2）团队规模：视业务而定。", question)
+    assert states_answer_number("3. 团队规模：通常为20人左右。", question)
+
+
+@pytest.mark.parametrize(
+    ("question", "asks"),
+    [
+        ("这份AI平台市场洞察报告是哪个部门的哪位分析师写的？", True),
+        ("这篇AI大模型创业文章署名的作者是谁？", True),
+        ("Who wrote the AI infrastructure report?", True),
+        ("作者认为大模型找到PMF路上的头号障碍是什么？", False),  # what the author thinks, not who they are
+        ("What does the author say about pricing?", False),
+    ],
+)
+def test_a_question_about_who_wrote_the_report_wants_its_byline(question, asks):
+    assert wants_author(question) is asks
+
+
+@pytest.mark.parametrize(
+    ("line", "byline"),
+    [
+        ("*分析：市场研究部 王涛*", True),
+        ("作者：禅与计算机程序设计艺术 / Zen and the Art of Computer Programming", True),
+        ("By Jane Doe, Senior Analyst", True),
+        ("by the end of 2024, most firms had a pilot", False),
+        ("- 视频分析：Azure Video Analyzer、百度AI视频", False),
+        ("文本生成：很多团队已经在用", False),
+        ("作者：" + "很长的一段话" * 20, False),  # a paragraph, not a byline
+    ],
+)
+def test_a_byline_is_a_short_line_that_names_the_writer(line, byline):
+    assert is_byline(line) is byline
