@@ -7,7 +7,8 @@ citation gives.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 from rag.evidence import Sentence
 from rag.models import Citation
@@ -20,6 +21,14 @@ _LEADING_MARKER_RE = re.compile(r"^(?:[-*+•●]\s+|>\s*)+")
 # A sentence this close to the best one (relative score) is worth adding to the answer.
 _RELATIVE_CUTOFF = 0.90
 _MIN_CHARS = 6
+# A lead-in ("安装依赖库，如TensorFlow等：") is quoted with what it introduces, up to this many characters.
+LEAD_IN_LIMIT = 200
+# A paragraph's opening sentence this short states a topic ("人机协同的组织管理需要具备灵活的架构。"); the sentence
+# after it says what the topic amounts to, so the two are quoted together.
+TOPIC_SENTENCE_MAX_CHARS = 24
+_LEAD_IN_ENDS = ("：", ":")
+_CODE_FENCE_RE = re.compile(r"^\s*```.*$", re.MULTILINE)
+_SENTENCE_END_RE = re.compile(r"[。！？!?](?:[”」』\"）)]*)")
 
 
 @dataclass
@@ -28,11 +37,17 @@ class ExtractiveDraft:
     citations: list[Citation]
 
 
-def compose_extractive(sentences: list[Sentence], max_sentences: int, english: bool) -> ExtractiveDraft:
+def compose_extractive(
+    sentences: list[Sentence],
+    max_sentences: int,
+    english: bool,
+    document_text: Callable[[str], str | None] | None = None,
+) -> ExtractiveDraft:
     """Pick up to ``max_sentences`` non-redundant sentences near the best score; cite each one.
 
     The answer keeps the report's order of the chosen sentences within a document, so a figure and the sentence
-    that explains it read in sequence.
+    that explains it read in sequence. With ``document_text`` (doc id → cleaned text), a chosen lead-in or short
+    topic sentence is quoted together with the words that complete it (see ``complete_sentence``).
     """
     chosen: list[Sentence] = []
     chosen_tokens: list[set[str]] = []
@@ -53,6 +68,8 @@ def compose_extractive(sentences: list[Sentence], max_sentences: int, english: b
             continue
         chosen.append(sentence)
         chosen_tokens.append(tokens)
+    if document_text is not None:
+        chosen = [complete_sentence(s, document_text(s.passage.chunk.doc_id)) for s in chosen]
     chosen.sort(key=lambda s: (s.passage.rank, s.start))
     citations = []
     parts = []
@@ -67,9 +84,60 @@ def compose_extractive(sentences: list[Sentence], max_sentences: int, english: b
     return ExtractiveDraft(text=text, citations=citations)
 
 
+def complete_sentence(sentence: Sentence, text: str | None) -> Sentence:
+    """The sentence with the words it needs to answer anything, as one contiguous span of the document (and of
+    the passage it cites).
+
+    - A lead-in ending in a colon gets the lines it introduces: up to the next blank line or heading and at most
+      ``LEAD_IN_LIMIT`` characters (a code block right after it is taken whole, if it fits).
+    - A short opening sentence of a paragraph gets the next sentence of that paragraph.
+    """
+    if not text or text[sentence.start : sentence.end] != sentence.text:
+        return sentence
+    stripped = sentence.text.rstrip().rstrip("*").rstrip()
+    end = sentence.end
+    if stripped.endswith(_LEAD_IN_ENDS):
+        end = _lead_in_end(text, sentence.end)
+    elif _opens_paragraph(text, sentence.start) and len(stripped.lstrip("-*+ ")) <= TOPIC_SENTENCE_MAX_CHARS:
+        paragraph_end = text.find("\n", sentence.end)
+        paragraph_end = len(text) if paragraph_end < 0 else paragraph_end
+        following = _SENTENCE_END_RE.search(text, sentence.end, paragraph_end)
+        if text[sentence.end : paragraph_end].strip():
+            end = following.end() if following else paragraph_end
+    end = min(end, sentence.passage.chunk.end)  # a quote stays inside the passage it cites
+    if end <= sentence.end:
+        return sentence
+    return replace(sentence, end=end, text=text[sentence.start : end])
+
+
+def _lead_in_end(text: str, start: int) -> int:
+    """Where the lines introduced by a lead-in ending at ``start`` stop."""
+    window = text[start : start + LEAD_IN_LIMIT]
+    body = len(window) - len(window.lstrip())
+    stops = [window.find("\n\n", body), window.find("\n#", body)]
+    fence = _CODE_FENCE_RE.search(window, body)
+    if fence is not None and fence.start() == body:  # a code block: up to its closing fence
+        closing = _CODE_FENCE_RE.search(window, fence.end() + 1)
+        stops.append(closing.end() if closing else -1)
+    found = [i for i in stops if i > body]
+    if found:
+        return start + min(found)
+    if start + LEAD_IN_LIMIT >= len(text):
+        return len(text.rstrip())
+    last_line = window.rfind("\n")
+    return start + last_line if last_line > body else start
+
+
+def _opens_paragraph(text: str, start: int) -> bool:
+    line_start = text.rfind("\n", 0, start) + 1
+    return not text[line_start:start].strip("-*+> ")
+
+
 def display_sentence(text: str) -> str:
-    """A quote as shown in an answer: Markdown list markers and emphasis removed, words untouched."""
-    return _DISPLAY_MARKUP_RE.sub("", _LEADING_MARKER_RE.sub("", text)).strip()
+    """A quote as shown in an answer: Markdown list markers, emphasis and code fences removed, words untouched;
+    the lines of a multi-line quote run on."""
+    lines = (_LEADING_MARKER_RE.sub("", line).strip() for line in _CODE_FENCE_RE.sub("", text).splitlines())
+    return _DISPLAY_MARKUP_RE.sub("", " ".join(line for line in lines if line)).strip()
 
 
 def _overlaps(a: Sentence, b: Sentence) -> bool:

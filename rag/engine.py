@@ -270,7 +270,8 @@ class Engine:
                 yield AnswerEvent("notice", notices[-1])
                 mode = "extractive"
         if answer is None and not refused:
-            draft = compose_extractive(sentences, self.settings.answer.max_sentences, english=not chinese)
+            draft = compose_extractive(sentences, self.settings.answer.max_sentences, english=not chinese,
+                                       document_text=self.source_text)
             if draft.citations:
                 for piece in _pieces(draft.text):
                     yield AnswerEvent("delta", piece)

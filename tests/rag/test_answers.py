@@ -17,8 +17,10 @@ DEV = {q.id: q for q in load_questions(DEV_SET)}
 MARKER = re.compile(r"\[(\d+)\]")
 
 # A spread of answered questions: Chinese, English about a Chinese report, Simplified about the Traditional report,
-# a table row, and one whose answer has several sentences.
-ANSWERED = ["infra-006", "infra-007", "trad-006", "infra-014", "trends-001", "infra-009", "plat-005"]
+# a table row, one whose answer has several sentences, a figure under a table's title and header, a byline, and a
+# short topic sentence whose answer is the sentence after it.
+ANSWERED = ["infra-006", "infra-007", "trad-006", "infra-014", "trends-001", "infra-009", "plat-005",
+            "trends-020", "plat-001", "trends-034"]
 # Dev-set questions whose answer none of the reports holds, and that the engine refuses.
 UNANSWERABLE = ["unans-003", "unans-005", "unans-007", "unans-011"]
 
@@ -74,9 +76,21 @@ def test_every_listed_passage_is_the_exact_span_of_its_document(engine, answers,
 
 
 @pytest.mark.parametrize(("qid", "figure"), [("trends-001", "42.9%"), ("infra-006", "1.76万亿"),
-                                             ("infra-007", "$20"), ("trad-006", "10年"), ("infra-009", "100万美元")])
+                                             ("infra-007", "$20"), ("trad-006", "10年"), ("infra-009", "100万美元"),
+                                             ("trends-020", "¥348/年")])
 def test_figures_come_through_exactly_as_the_report_writes_them(answers, qid, figure):
     assert figure in answers[qid].text
+
+
+def test_who_wrote_the_report_is_answered_by_its_byline(answers):
+    answer = answers["plat-001"]
+    assert "王涛" in answer.text
+    assert any(c.quote.strip("* ") == "分析：市场研究部 王涛" for c in answer.citations)
+
+
+def test_a_short_topic_sentence_is_quoted_with_the_sentence_that_answers(answers):
+    # "人机协同的组织管理需要具备灵活的架构。" alone does not say which way; the next sentence does.
+    assert "扁平化" in answers["trends-034"].text
 
 
 def test_a_traditional_quote_keeps_its_traditional_characters(answers):
