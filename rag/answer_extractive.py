@@ -26,7 +26,11 @@ LEAD_IN_LIMIT = 200
 # A paragraph's opening sentence this short states a topic ("人机协同的组织管理需要具备灵活的架构。"); the sentence
 # after it says what the topic amounts to, so the two are quoted together.
 TOPIC_SENTENCE_MAX_CHARS = 24
+# A table row is quoted from its table's header row down, when the header is at most this many lines above it.
+TABLE_HEADER_MAX_LINES = 3
+TABLE_ROW_MAX_CHARS = 80
 _LEAD_IN_ENDS = ("：", ":")
+_TABLE_RULE_RE = re.compile(r"^[\s|:+-]*-[\s|:+-]*$")
 _CODE_FENCE_RE = re.compile(r"^\s*```.*$", re.MULTILINE)
 _SENTENCE_END_RE = re.compile(r"[。！？!?](?:[”」』\"）)]*)")
 
@@ -69,7 +73,7 @@ def compose_extractive(
         chosen.append(sentence)
         chosen_tokens.append(tokens)
     if document_text is not None:
-        chosen = [complete_sentence(s, document_text(s.passage.chunk.doc_id)) for s in chosen]
+        chosen = _merge_overlaps([complete_sentence(s, document_text(s.passage.chunk.doc_id)) for s in chosen])
     chosen.sort(key=lambda s: (s.passage.rank, s.start))
     citations = []
     parts = []
@@ -91,10 +95,15 @@ def complete_sentence(sentence: Sentence, text: str | None) -> Sentence:
     - A lead-in ending in a colon gets the lines it introduces: up to the next blank line or heading and at most
       ``LEAD_IN_LIMIT`` characters (a code block right after it is taken whole, if it fits).
     - A short opening sentence of a paragraph gets the next sentence of that paragraph.
+    - A table row gets its table's header row ("超级会员 WPS大会员" above "价格 ¥148/年 ¥348/年"), and the rows
+      between, when the header is close enough above it.
     """
     if not text or text[sentence.start : sentence.end] != sentence.text:
         return sentence
     stripped = sentence.text.rstrip().rstrip("*").rstrip()
+    start = max(_table_header_start(text, sentence.start, sentence.end), sentence.passage.chunk.start)
+    if start < sentence.start:
+        return replace(sentence, start=start, text=text[start : sentence.end])
     end = sentence.end
     if stripped.endswith(_LEAD_IN_ENDS):
         end = _lead_in_end(text, sentence.end)
@@ -128,16 +137,68 @@ def _lead_in_end(text: str, start: int) -> int:
     return start + last_line if last_line > body else start
 
 
+def _table_header_start(text: str, start: int, end: int) -> int:
+    """Where the header row of the table whose row spans ``start:end`` begins, or ``start`` if it is no table row
+    (or its header is too far above)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", end)
+    line = text[line_start : len(text) if line_end < 0 else line_end]
+    if line_start != start or not _is_table_row(line):
+        return start
+    block_start = text.rfind("\n\n", 0, start)
+    block_start = 0 if block_start < 0 else block_start + 2
+    above = text[block_start:start].splitlines()
+    if not above or len(above) > TABLE_HEADER_MAX_LINES or not _is_table_row(above[0]):
+        return start
+    if not line.lstrip().startswith("|") and abs(len(above[0].split()) - len(line.split())) > 1:
+        return start  # a header has one cell per column (or one fewer, above a row label)
+    return block_start
+
+
+def _is_table_row(line: str) -> bool:
+    """A line of table cells: "| a | b |", or short space-separated cells with no sentence end and no list marker."""
+    stripped = line.strip()
+    if stripped.startswith("|"):
+        return True
+    if len(stripped) > TABLE_ROW_MAX_CHARS or stripped.startswith(("#", "- ", "* ", "+ ", ">")):
+        return False
+    return 2 <= len(stripped.split()) <= 8 and not _SENTENCE_END_RE.search(stripped)
+
+
 def _opens_paragraph(text: str, start: int) -> bool:
     line_start = text.rfind("\n", 0, start) + 1
     return not text[line_start:start].strip("-*+> ")
 
 
 def display_sentence(text: str) -> str:
-    """A quote as shown in an answer: Markdown list markers, emphasis and code fences removed, words untouched;
-    the lines of a multi-line quote run on."""
-    lines = (_LEADING_MARKER_RE.sub("", line).strip() for line in _CODE_FENCE_RE.sub("", text).splitlines())
-    return _DISPLAY_MARKUP_RE.sub("", " ".join(line for line in lines if line)).strip()
+    """A quote as shown in an answer: Markdown list markers, emphasis, code fences and table rules removed, words
+    untouched; the lines of a multi-line quote run on, separated by " / " (after a lead-in's colon, by a space)."""
+    lines = [_LEADING_MARKER_RE.sub("", line).strip().strip("|").strip()
+             for line in _CODE_FENCE_RE.sub("", text).splitlines()]
+    lines = [line for line in lines if line and not _TABLE_RULE_RE.match(line)]
+    shown = "".join(
+        line if i == 0 else (" " if lines[i - 1].endswith(_LEAD_IN_ENDS) else " / ") + line
+        for i, line in enumerate(lines)
+    )
+    return _DISPLAY_MARKUP_RE.sub("", shown).strip()
+
+
+def _merge_overlaps(sentences: list[Sentence]) -> list[Sentence]:
+    """Completed quotes that now overlap (two rows under one table header) become one quote when they lie in the
+    same passage; otherwise the later one is dropped."""
+    kept: list[Sentence] = []
+    for sentence in sentences:
+        for i, other in enumerate(kept):
+            if not _overlaps(sentence, other):
+                continue
+            if sentence.passage.chunk.id == other.passage.chunk.id:
+                start, end = min(sentence.start, other.start), max(sentence.end, other.end)
+                text = other.passage.chunk.text[start - other.passage.chunk.start : end - other.passage.chunk.start]
+                kept[i] = replace(other, start=start, end=end, text=text)
+            break
+        else:
+            kept.append(sentence)
+    return kept
 
 
 def _overlaps(a: Sentence, b: Sentence) -> bool:

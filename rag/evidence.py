@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.answer_type import is_byline, states_answer_number, wants_author, wants_number
 from rag.docfiles import read_sentence_vectors, read_sidecar
 from rag.lexical import LexicalIndex
 from rag.models import Passage
-from rag.answer_type import is_byline, states_answer_number, wants_author, wants_number
 from rag.text import tokenize
 
 # Weights of the sentence score; chosen on the dev set (eval/questions/reports-dev.jsonl), see README "Figures".

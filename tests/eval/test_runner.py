@@ -16,7 +16,8 @@ SCRIPT = "<script>alert('x')</script>"
 
 
 def write_subset(tmp_path: Path, name: str = "subset.jsonl") -> Path:
-    """Six dev-set questions (the first of each of several types), one of them carrying a ``<script>`` tag."""
+    """Six dev-set questions (the first of each of several types), one of them carrying a ``<script>`` tag and a
+    keyword no answer contains, so that it is listed among the report's failures."""
     records = [json.loads(line) for line in DEV_SET.read_text(encoding="utf-8").splitlines() if line.strip()]
     chosen, seen = [], set()
     for record in records:
@@ -25,7 +26,7 @@ def write_subset(tmp_path: Path, name: str = "subset.jsonl") -> Path:
             chosen.append(record)
         if len(chosen) == 6:
             break
-    chosen[0] = {**chosen[0], "question": chosen[0]["question"] + SCRIPT}
+    chosen[0] = {**chosen[0], "question": chosen[0]["question"] + SCRIPT, "answer_keywords": ["不会出现在任何答案里的词"]}
     path = tmp_path / name
     path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in chosen), encoding="utf-8")
     return path
