@@ -13,18 +13,18 @@ import re
 from rag.text import fold
 
 _WANTS_NUMBER_RE = re.compile(
-    r"多少|几[个家位名年月天日次倍项种份张款台部万亿]|多大|多长|多久|多高|多快|多远|哪一?年|哪一?天|哪一?月|哪一?日|何时|"
+    r"多少|几[个家位名年月天日次倍项种份张款台部万亿折成]|多大|多长|多久|多高|多快|多远|哪一?年|哪一?天|哪一?月|哪一?日|何时|"
     r"什么时候|百分之几|\bhow (?:many|much|long|big|large|often|fast)\b|"
     r"\bwhat (?:is the |was the )?(?:percentage|percent|share|proportion|price|year|date|valuation|revenue|amount|cost)\b|"
     r"\bwhen\b|\bvaluation\b|\bprices?\b|\bcosts?\b",
     re.IGNORECASE,
 )
-_EXPLICIT_UNIT_RE = re.compile(r"(?:多少|几)\s*([名人个家位项种次倍年月天日万亿元块钱份张款台部%])|哪一?([年月天日])")
+_EXPLICIT_UNIT_RE = re.compile(r"(?:多少|几)\s*([名人个家位项种次倍年月天日万亿元块钱份张款台部%折成])|哪一?([年月天日])")
 _UNITS = {
     "名": "名人位", "人": "名人位", "位": "位名人", "个": "个家项种月", "家": "家个", "项": "项个种", "种": "种个项",
     "次": "次", "倍": "倍", "年": "年", "月": "月", "天": "天日号", "日": "日天号", "万": "万亿", "亿": "亿",
     "元": "元万亿", "钱": "元万亿$¥￥", "块": "元块", "份": "份", "张": "张", "款": "款个", "台": "台部万亿",
-    "部": "部台万亿", "%": "%成",
+    "部": "部台万亿", "%": "%成", "折": "折%", "成": "成%",
 }
 # Units a question implies by what it asks about, when it names none.
 _IMPLIED_UNITS = (
@@ -38,7 +38,7 @@ _IMPLIED_UNITS = (
     (re.compile(r"比例|占比|份额|渗透率|增速|增长率|使用率|percentage|share|proportion|rate", re.I), "%成"),
 )
 _NUMBER_RE = re.compile(
-    r"百分之[零一二三四五六七八九十两百点]+|\d+(?:[.,]\d+)*(?:\s*%)?|[零一二三四五六七八九十两百千万亿]+(?=[个家位名项种次倍年月天日万亿元成份张款台部])"
+    r"百分之[零一二三四五六七八九十两百点]+|\d+(?:[.,]\d+)*(?:\s*%)?|[零一二三四五六七八九十两百千万亿]+(?=[个家位名项种次倍年月天日万亿元成折份张款台部])"
 )
 _CURRENCY = "$¥￥"
 # "3. 安装依赖库" or "（2）": a list item's ordinal, not a figure it states.
@@ -92,7 +92,17 @@ def expected_units(question: str) -> str | None:
 
 
 def numbers_in(text: str) -> set[str]:
-    return {m.group(0).replace(" ", "") for m in _NUMBER_RE.finditer(_without_ordinal(fold(text)))}
+    return {m.group(0).replace(" ", "") for m in _figures(_without_ordinal(fold(text)))}
+
+
+def _figures(text: str):
+    """Matches of figures in ``text``, leaving out the digits of names ("o1", "GPT-4o", "H100", "Qwen2.5")."""
+    for match in _NUMBER_RE.finditer(text):
+        before = text[max(0, match.start() - 2) : match.start()]
+        if before[-1:].isascii() and before[-1:].isalpha() or (before[-1:] == "-" and before[:1].isascii()
+                                                                and before[:1].isalpha()):
+            continue
+        yield match
 
 
 def _without_ordinal(text: str) -> str:
@@ -110,7 +120,7 @@ def states_answer_number(sentence: str, question: str) -> bool:
     units = expected_units(question)
     if units is None:
         return True
-    for match in _NUMBER_RE.finditer(sentence):
+    for match in _figures(sentence):
         if match.group(0).replace(" ", "") not in new_numbers:
             continue
         if match.group(0).startswith("百分之") and "%" in units:

@@ -156,6 +156,9 @@ def score_sentences(
             context = set(tokens)
             for span in _block_context(doc.text, start):
                 context |= doc.tokens_at(*span)
+            lead = _line_lead(doc, index)
+            if lead is not None:
+                context |= doc.sentence_tokens(lead)
             lexical_score = max(_coverage(tokens, weights, total_weight),
                                 BLOCK_CONTEXT_WEIGHT * _coverage(context, weights, total_weight))
             dense = float(dense_scores[offset])
@@ -195,6 +198,14 @@ def _block_context(text: str, start: int) -> list[tuple[int, int]]:
         if title and "\n" not in title and len(title) <= TITLE_MAX_CHARS:
             spans.append((title_start, block_start - 2))
     return spans
+
+
+def _line_lead(doc: _DocSentences, index: int) -> int | None:
+    """The first sentence of the line that sentence ``index`` continues ("- AI大模型：指…。" before "典型代表包括…"),
+    or None when the sentence starts its line."""
+    line_start = doc.text.rfind("\n", 0, doc.starts[index]) + 1
+    first = bisect.bisect_left(doc.starts, line_start)
+    return first if first < index and doc.text.find("\n", line_start, doc.starts[index]) < 0 else None
 
 
 def _is_label(text: str) -> bool:

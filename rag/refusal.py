@@ -16,6 +16,8 @@ UNSEEN_VOCABULARY_PENALTY = 0.1
 # Sentences whose best dense similarity and term coverage make up the strength.
 EVIDENCE_HEAD = 8
 TYPED_WINDOW_CROSS_LINGUAL = 10
+# ... or score within this much of the best candidate (a figure just below a run of close, figure-less sentences).
+TYPED_SCORE_GAP = 0.05
 
 REFUSAL_ZH = "报告中没有找到能回答这个问题的内容。以下是最接近的段落，供参考。"
 REFUSAL_EN = "The reports do not contain an answer to this question. The closest passages are listed below."
@@ -27,7 +29,7 @@ def evidence_strength(sentences: list[Sentence], cross_lingual: bool, vocabulary
     """How well the best few sentences support an answer: dense similarity plus weighted term coverage.
 
     When the question asks for a figure, one of the best-ranked sentences (before the type penalty) must state one
-    (see ``rag.answer_type``); otherwise the strength is zero. Across languages the sentence ranking is looser, so
+    (see ``rag.answer_type``), or score close to the best; otherwise the strength is zero. Across languages the sentence ranking is looser, so
     the window is wider.
     """
     ranked = sorted(sentences, key=lambda s: -(s.score + (0.0 if s.typed else UNTYPED_PENALTY)))
@@ -35,7 +37,10 @@ def evidence_strength(sentences: list[Sentence], cross_lingual: bool, vocabulary
     # Titles and lead-ins ("表 金山WPS会员体系", "如下表所示：") rank high but are never the answer; the window
     # counts candidate answers only, so a table's title and header do not push its figures out of it.
     candidates = [s for s in ranked if not s.label]
-    if not any(s.typed for s in candidates[:window]):
+    typed = next((i for i, s in enumerate(candidates) if s.typed), None)
+    if typed is None:
+        return 0.0
+    if typed >= window and candidates[typed].score < candidates[0].score + UNTYPED_PENALTY - TYPED_SCORE_GAP:
         return 0.0
     head = ranked[:EVIDENCE_HEAD]
     dense = max(s.dense for s in head)

@@ -120,3 +120,17 @@ def test_a_question_about_who_wrote_the_report_wants_its_byline(question, asks):
 )
 def test_a_byline_is_a_short_line_that_names_the_writer(line, byline):
     assert is_byline(line) is byline
+
+
+def test_the_digits_of_a_model_name_are_not_a_figure():
+    question = "量化技术能让模型体积缩小多少？"
+    assert not states_answer_number("o1这类模型能否推广到难以量化的其他领域上", question)
+    assert not states_answer_number("Meta发布LlaMa3.1模型，与GPT-4o能力相当，跑在H100上", question)
+    assert states_answer_number("效果：模型大小减少75%，速度提升2-4倍", question)
+
+
+def test_a_discount_question_wants_a_discount():
+    question = "腾讯给出的报价折扣是几折？"
+    assert wants_number(question)
+    assert states_answer_number("腾讯的报价打了七折", question)
+    assert not states_answer_number("腾讯才堪堪拓展一家企业客户", question)

@@ -93,6 +93,12 @@ def test_a_short_topic_sentence_is_quoted_with_the_sentence_that_answers(answers
     assert "扁平化" in answers["trends-034"].text
 
 
+def test_a_sentence_that_continues_a_list_item_reads_with_the_items_opening(engine):
+    # "但一线观察发现，部分增长由"跟风投资"…" continues the item that names the AI infrastructure market.
+    answer = engine.ask("一线观察认为，AI基础设施市场的部分增长其实是被哪些因素推动起来的？")
+    assert "跟风投资" in answer.text
+
+
 def test_a_traditional_quote_keeps_its_traditional_characters(answers):
     answer = answers["trad-006"]
     assert "花了足足10年時間" in answer.text
