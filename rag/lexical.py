@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.bilingual import build_glossary, chinese_terms
 from rag.docfiles import read_sidecar
 from rag.files import write_atomic, write_json_atomic
 from rag.manifest import Manifest
@@ -31,15 +32,26 @@ class LexicalIndex:
     """A loaded BM25 index over chunk ids."""
 
     def __init__(
-        self, retriever, chunk_ids: list[str], chunk_docs: list[str], generation: int, idf: dict[str, float]
+        self,
+        retriever,
+        chunk_ids: list[str],
+        chunk_docs: list[str],
+        generation: int,
+        idf: dict[str, float],
+        glossary: dict[str, list[str]] | None = None,
     ) -> None:
         self._retriever = retriever
+        self.glossary = glossary or {}
         self.chunk_ids = chunk_ids
         self.generation = generation
         self._docs = np.asarray(chunk_docs)
         self.idf = idf
         # A token never seen in the corpus is as rare as the rarest seen one.
         self.max_idf = max(idf.values(), default=1.0)
+
+    def chinese_terms(self, question: str) -> list[str]:
+        """Words of the reports that translate the English words of ``question`` (see ``rag.bilingual``)."""
+        return chinese_terms(question, self.glossary)
 
     def token_weight(self, token: str) -> float:
         """Inverse document frequency of a token over the chunks."""
@@ -73,7 +85,11 @@ class LexicalIndex:
         if not meta["chunk_ids"]:
             return cls(None, [], [], meta["generation"], {})
         retriever = _bm25s().BM25.load(str(folder), mmap=True, show_progress=False)
-        return cls(retriever, meta["chunk_ids"], meta["chunk_docs"], meta["generation"], meta["idf"])
+        try:
+            glossary = json.loads((folder / "glossary.json").read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            glossary = {}  # built by an older version: English questions go without Chinese keywords until rebuilt
+        return cls(retriever, meta["chunk_ids"], meta["chunk_docs"], meta["generation"], meta["idf"], glossary)
 
     def coverage(self, tokens: list[str]) -> float:
         """Share (IDF-weighted) of the query's tokens that occur in the corpus at all.
@@ -127,6 +143,7 @@ def build_lexical_index(lexical_dir: Path, docs_dir: Path, manifest: Manifest) -
         document_frequency.update(set(tokens))
     n = len(corpus)
     idf = {t: round(math.log(1 + (n - df + 0.5) / (df + 0.5)), 4) for t, df in document_frequency.items() if t}
+    write_json_atomic(folder / "glossary.json", build_glossary(idf))
     write_json_atomic(
         folder / "chunks.json",
         {"generation": manifest.generation, "chunk_ids": chunk_ids, "chunk_docs": chunk_docs, "idf": idf},

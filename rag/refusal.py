@@ -29,8 +29,8 @@ def evidence_strength(sentences: list[Sentence], cross_lingual: bool, vocabulary
     """How well the best few sentences support an answer: dense similarity plus weighted term coverage.
 
     When the question asks for a figure, one of the best-ranked sentences (before the type penalty) must state one
-    (see ``rag.answer_type``), or score close to the best; otherwise the strength is zero. Across languages the sentence ranking is looser, so
-    the window is wider.
+    (see ``rag.answer_type``), or score close to the best; otherwise the strength is zero. Across languages the
+    sentence ranking is looser, so the window is wider.
     """
     ranked = sorted(sentences, key=lambda s: -(s.score + (0.0 if s.typed else UNTYPED_PENALTY)))
     window = TYPED_WINDOW_CROSS_LINGUAL if cross_lingual else TYPED_WINDOW

@@ -18,7 +18,7 @@ from rag.lexical import LexicalIndex
 from rag.models import Chunk, Passage
 from rag.settings import RetrievalSettings
 from rag.store import ChunkStore
-from rag.text import tokenize
+from rag.text import is_chinese, tokenize
 
 logger = logging.getLogger(__name__)
 
@@ -77,6 +77,9 @@ class HybridRetriever:
 
         started = time.perf_counter()
         query_tokens = tokenize(query)
+        if self.lexical is not None and not is_chinese(query):
+            # English words get the report's Chinese words for them (nothing when the reports are in English).
+            query_tokens += self.lexical.chinese_terms(query)
         lexical: list[tuple[str, float]] = []
         if fusion in ("rrf", "bm25") and self.lexical is not None:
             lexical = self.lexical.search(query_tokens, n, doc_ids)

@@ -1,0 +1,61 @@
+"""English questions over Chinese reports get the reports' own Chinese words for their English ones."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.bilingual import build_glossary, chinese_terms
+from rag.engine import Engine
+from rag.lexical import LexicalIndex
+
+VOCABULARY = ["芯片", "硬件", "边缘", "延迟", "课程", "斯坦福", "模型", "报告", "晶片机"]
+
+
+@pytest.fixture(scope="module")
+def glossary():
+    return build_glossary(VOCABULARY)
+
+
+def test_an_english_word_finds_the_chinese_word_the_dictionary_gives_for_it(glossary):
+    assert "芯片" in chinese_terms("Which chip does it use?", glossary)
+    assert "斯坦福" in chinese_terms("a course at Stanford", glossary)
+
+
+def test_plurals_find_the_singular_sense(glossary):
+    terms = chinese_terms("Which chips and courses are named?", glossary)
+    assert {"芯片", "课程"} <= set(terms)
+
+
+def test_only_words_of_the_reports_are_added(glossary):
+    # The dictionary has many words for "chip"; only the one the reports use may be searched for.
+    terms = chinese_terms("chip delay edge hardware", glossary)
+    assert set(terms) <= set(VOCABULARY)
+    assert {"芯片", "延迟", "边缘", "硬件"} <= set(terms)
+
+
+def test_function_words_and_chinese_questions_add_nothing(glossary):
+    assert chinese_terms("What is the one that they have?", glossary) == []
+    assert chinese_terms("芯片是什么？", glossary) == []
+    assert chinese_terms("chip", {}) == []
+
+
+def test_the_keyword_index_stores_its_glossary_and_an_older_index_without_one_still_loads(copied_index):
+    lexical = LexicalIndex.load(copied_index.lexical_dir)
+    assert "芯片" in lexical.chinese_terms("AI chip makers")
+    folder = copied_index.lexical_dir / (copied_index.lexical_dir / "CURRENT").read_text().strip()
+    (folder / "glossary.json").unlink()
+    older = LexicalIndex.load(copied_index.lexical_dir)
+    assert older is not None and older.chinese_terms("AI chip makers") == []
+
+
+@pytest.mark.parametrize(
+    ("question", "evidence"),
+    [
+        ("Which Stanford course does the AI startup report recommend as a learning resource?", "CS231n"),
+        ("According to the Q1 2024 AI platform insights, which requirements are driving the spread of edge AI "
+         "applications?", "推动边缘 AI 应用普及"),
+    ],
+)
+def test_an_english_question_finds_the_chinese_passage_that_answers_it(corpus_index, question, evidence):
+    passages = Engine.from_settings(corpus_index).retrieve(question, k=5).passages
+    assert any(evidence in p.chunk.text for p in passages), [p.chunk.text[:60] for p in passages]
