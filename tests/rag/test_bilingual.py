@@ -52,8 +52,8 @@ def test_the_keyword_index_stores_its_glossary_and_an_older_index_without_one_st
     ("question", "evidence"),
     [
         ("Which Stanford course does the AI startup report recommend as a learning resource?", "CS231n"),
-        ("According to the Q1 2024 AI platform insights, which requirements are driving the spread of edge AI "
-         "applications?", "推动边缘 AI 应用普及"),
+        (("According to the Q1 2024 AI platform insights, which requirements are driving the spread of edge AI "
+          "applications?"), "推动边缘 AI 应用普及"),
     ],
 )
 def test_an_english_question_finds_the_chinese_passage_that_answers_it(corpus_index, question, evidence):
