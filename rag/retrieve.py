@@ -77,6 +77,9 @@ class HybridRetriever:
 
         started = time.perf_counter()
         query_tokens = tokenize(query)
+        # How much of the question itself the reports' vocabulary holds (before translation): an English question
+        # none of whose words occur in the reports is almost always off topic.
+        timings["vocabulary_coverage"] = round(self.lexical.coverage(query_tokens), 3) if self.lexical else 0.0
         if self.lexical is not None and not is_chinese(query):
             # English words get the report's Chinese words for them (nothing when the reports are in English).
             query_tokens += self.lexical.chinese_terms(query)
