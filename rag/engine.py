@@ -230,7 +230,10 @@ class Engine:
         if mode == "extractive":
             search_query = carry_subject(question, history or [])
 
-        retrieval = self.retrieve(search_query, k=max(self.settings.retrieval.passages, top_k), doc_ids=doc_ids)
+        settings = self.settings.retrieval
+        rerank = settings.evidence_rerank and self._reranker is None
+        pool_size = max(settings.passages, top_k, settings.evidence_pool if rerank else 0)
+        retrieval = self.retrieve(search_query, k=pool_size, doc_ids=doc_ids)
         passages = retrieval.passages
         timings = dict(retrieval.timings)
         timings["retrieve_ms"] = _ms(started)
@@ -239,8 +242,9 @@ class Engine:
         pool = score_sentences(
             passages, retrieval.query_vector, retrieval.query_tokens, self.files, self.lexical, question
         )
-        if self.settings.retrieval.evidence_rerank and self._reranker is None:
-            passages = rerank_by_evidence(passages, pool, self.settings.retrieval.evidence_rerank_weight)
+        if rerank:
+            passages = rerank_by_evidence(passages, pool, settings.evidence_rerank_weight)
+        passages = passages[: max(settings.passages, top_k)]
         kept = {p.chunk.id: p for p in passages[:top_k]}
         # The answer draws on the top_k passages only; their sentences keep the (re)ranked passage objects.
         sentences = [replace(s, passage=kept[s.passage.chunk.id]) for s in pool if s.passage.chunk.id in kept]
@@ -249,7 +253,7 @@ class Engine:
         strength = evidence_strength(
             sentences,
             cross_lingual=chinese != passage_lang_chinese,
-            vocabulary_coverage=retrieval.timings.get("bm25_coverage", 1.0),
+            vocabulary_coverage=retrieval.timings.get("vocabulary_coverage", 1.0),
         )
         refused = strength < self.settings.answer.refusal_threshold
         timings["evidence"] = round(strength, 4)

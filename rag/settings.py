@@ -70,6 +70,9 @@ class RetrievalSettings(_Section):
     neighbours: bool = Field(True, description="Finish passages cut mid-sentence with their neighbour's words.")
     evidence_rerank: bool = Field(True, description="Reorder passages by their best sentence (no cross-encoder).")
     evidence_rerank_weight: float = Field(0.2, ge=0, description="Weight of the fused score in that reordering.")
+    evidence_pool: int = Field(
+        15, gt=0, le=200, description="Fused passages whose sentences that reordering reads (then cut to `passages`)."
+    )
 
 
 class AnswerSettings(_Section):

@@ -99,6 +99,14 @@ def test_a_sentence_that_continues_a_list_item_reads_with_the_items_opening(engi
     assert "跟风投资" in answer.text
 
 
+def test_an_answer_ranked_just_outside_the_listed_passages_by_fusion_is_found_by_its_sentences(engine):
+    # BM25 ranks the appendix list first, the dense search not at all; fused it comes 12th, and the sentence
+    # evidence of the first 15 passages brings it up.
+    answer = engine.ask("创业报告附录列举的商业化策略里，哪一种是借助外部伙伴一起推广和销售产品的？")
+    assert "合作伙伴模式" in answer.text
+    assert len(answer.passages) == 10
+
+
 def test_a_traditional_quote_keeps_its_traditional_characters(answers):
     answer = answers["trad-006"]
     assert "花了足足10年時間" in answer.text
