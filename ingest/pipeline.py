@@ -28,7 +28,7 @@ from rag.lexical import LexicalIndex, build_lexical_index
 from rag.manifest import DocumentRecord, Manifest, chunk_id
 from rag.models import Chunk
 from rag.settings import Settings
-from rag.store import ChunkStore
+from rag.store import ChunkStore, forget_cached_database
 from rag.text import detect_language, sentence_spans, tokenize
 
 logger = logging.getLogger(__name__)
@@ -122,6 +122,7 @@ def run_ingest(
                 f"the index was built with {manifest.embedder} ({manifest.dim}-d) but the configured embedder is "
                 f"{embedder.name} ({embedder.dim}-d); run `reportqa ingest --rebuild` to re-embed every report"
             )
+        forget_cached_database(settings, manifest)  # another process wrote last: write on top of what is on disk
         store = ChunkStore.open(settings, embedder.name, embedder.dim, create=True)
         manifest.embedder, manifest.dim = embedder.name, embedder.dim
         changed = _recover_pending(manifest, store, settings)
@@ -189,6 +190,7 @@ def remove_documents(settings: Settings, doc_ids: Iterable[str]) -> list[str]:
     removed = []
     with ingest_lock(settings.lock_path):
         manifest = Manifest.load(settings.manifest_path)
+        forget_cached_database(settings, manifest)
         store = ChunkStore.open(settings, manifest.embedder, manifest.dim)
         for doc_id in doc_ids:
             record = manifest.documents.get(doc_id)

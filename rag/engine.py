@@ -25,7 +25,7 @@ from rag.models import Answer, Chunk, Passage
 from rag.refusal import EMPTY_QUESTION_EN, EMPTY_QUESTION_ZH, evidence_strength, refusal_text
 from rag.retrieve import HybridRetriever, Retrieval, make_reranker
 from rag.settings import Settings
-from rag.store import ChunkStore
+from rag.store import ChunkStore, forget_cached_database
 from rag.text import is_chinese
 
 logger = logging.getLogger(__name__)
@@ -96,6 +96,11 @@ class Engine:
         with self._lock:
             manifest = Manifest.load(path)
             lexical = LexicalIndex.load(self.settings.lexical_dir)
+            # Another process (a CLI ingest beside a running chat page) wrote vectors this process's Chroma state
+            # does not hold: read the database again.
+            forget_cached_database(self.settings, manifest)
+            if self.store.stale:
+                self.store = ChunkStore.open(self.settings, self.embedder.name, self.embedder.dim)
             self.manifest, self.lexical = manifest, lexical
             self.files.clear()
             self._manifest_stamp = stamp

@@ -8,6 +8,9 @@ by the next one with no duplicates and no orphans.
 from __future__ import annotations
 
 import json
+import os
+import socket
+import uuid
 from pathlib import Path
 from typing import Literal
 
@@ -15,6 +18,13 @@ from pydantic import BaseModel, ValidationError
 
 from rag.errors import DataDirError
 from rag.files import write_json_atomic
+
+_PROCESS_START = uuid.uuid4().hex[:8]
+
+
+def process_mark() -> str:
+    """This process, as recorded in a manifest it saves (the pid part changes in a forked child)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{_PROCESS_START}"
 
 
 class DocumentRecord(BaseModel):
@@ -42,6 +52,13 @@ class Manifest(BaseModel):
     dim: int = 0
     generation: int = 0
     documents: dict[str, DocumentRecord] = {}
+    # The process that saved it last. Another process that reads it knows its own embedded Chroma state may be
+    # older than the database on disk (see ``rag.store.forget_cached_database``).
+    writer: str = ""
+
+    @property
+    def written_elsewhere(self) -> bool:
+        return bool(self.writer) and self.writer != process_mark()
 
     @classmethod
     def load(cls, path: Path) -> Manifest:
@@ -56,6 +73,7 @@ class Manifest(BaseModel):
             ) from exc
 
     def save(self, path: Path) -> None:
+        self.writer = process_mark()
         write_json_atomic(path, self.model_dump(mode="json"))
 
     def complete(self) -> list[DocumentRecord]:

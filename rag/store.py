@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Iterable, Sequence
 from urllib.parse import urlparse
 
 import numpy as np
 
 from rag.errors import DataDirError, EmbedderMismatchError, EmptyIndexError, StoreUnavailableError
+from rag.manifest import Manifest
 from rag.models import Chunk
 from rag.settings import Settings
 
@@ -26,6 +28,11 @@ logger = logging.getLogger(__name__)
 
 # Chroma reads this at import time; no telemetry leaves the machine even if a caller forgets the client setting.
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+# Per embedded database path: how often this process dropped its cached Chroma state, and for which manifest.
+_cache_epochs: dict[str, int] = {}
+_forgotten_for: dict[str, tuple[str, int]] = {}
+_cache_lock = threading.Lock()
 
 _METADATA_KEYS = ("doc_id", "index", "source", "title", "section", "page", "start", "end", "lang")
 
@@ -71,14 +78,45 @@ def open_client(settings: Settings):
         ) from exc
 
 
+def forget_cached_database(settings: Settings, manifest: Manifest) -> None:
+    """Make the next embedded client of this data directory read the database from disk, once per manifest that
+    another process saved.
+
+    Chroma keeps one in-memory system per database path and process, and its vector index does not see what another
+    process (a CLI ingest next to a running chat page) wrote since. Dropping it from Chroma's cache makes the next
+    client load the database afresh; stores opened before keep the old system until they are reopened (see
+    ``ChunkStore.stale``).
+    """
+    if settings.store.chroma_url or not manifest.written_elsewhere:
+        return
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    path = str(settings.chroma_dir)
+    with _cache_lock:
+        if _forgotten_for.get(path) == (manifest.writer, manifest.generation):
+            return
+        _forgotten_for[path] = (manifest.writer, manifest.generation)
+        _cache_epochs[path] = _cache_epochs.get(path, 0) + 1
+        # Private to chromadb (pinned <2): the per-path cache that PersistentClient(path) looks up.
+        SharedSystemClient._identifier_to_system.pop(path, None)
+        SharedSystemClient._identifier_to_refcount.pop(path, None)
+
+
 class ChunkStore:
     """One Chroma collection of chunk vectors: written through llama-index's ``ChromaVectorStore``, read directly."""
 
-    def __init__(self, client, collection, url: str | None = None) -> None:
+    def __init__(self, client, collection, url: str | None = None, path: str | None = None, epoch: int = 0) -> None:
         self.client = client
         self.collection = collection
         self.url = url
         self._vector_store = None
+        self._path = path  # the embedded database's path, None for a server
+        self._epoch = epoch
+
+    @property
+    def stale(self) -> bool:
+        """Whether this (embedded) store predates a re-read of the database from disk; reopen it then."""
+        return self._path is not None and _cache_epochs.get(self._path, 0) != self._epoch
 
     @property
     def vector_store(self):
@@ -100,6 +138,8 @@ class ChunkStore:
         if not create and not settings.store.chroma_url and not settings.chroma_dir.is_dir():
             # Opening would create an empty database (and the data directory) just to report that it is empty.
             raise EmptyIndexError(f"no index in {settings.data_dir}; run `reportqa ingest` first")
+        path = None if settings.store.chroma_url else str(settings.chroma_dir)
+        epoch = _cache_epochs.get(path, 0) if path else 0  # read before opening: a later forget makes this stale
         client = open_client(settings)
         name = settings.store.collection
         try:
@@ -118,7 +158,7 @@ class ChunkStore:
                 ) from exc
             raise StoreUnavailableError(f"cannot open Chroma collection {name!r}: {exc}") from exc
         check_embedder(collection.metadata or {}, embedder_name, dim)
-        return cls(client, collection, settings.store.chroma_url)
+        return cls(client, collection, settings.store.chroma_url, path=path, epoch=epoch)
 
     @staticmethod
     def drop(settings: Settings) -> None:
