@@ -132,3 +132,41 @@ def states_answer_number(sentence: str, question: str) -> bool:
         if any(ch in units for ch in around.casefold()):
             return True
     return False
+
+
+_YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
+_LATIN_NAME_RE = re.compile(r"[a-z][a-z0-9.+-]*")
+# A Latin-script token this common in the reports ("ai") names nothing in particular.
+NAME_MIN_WEIGHT = 1.0
+
+
+def years_in(text: str) -> set[str]:
+    return set(_YEAR_RE.findall(text))
+
+
+def figure_fits_question(question: str, names: set[str], sentence_tokens: set[str], sentence_text: str) -> bool:
+    """Whether a sentence that states a figure can be the figure asked for, given what it is about.
+
+    - A question about one year ("2025年…市场规模") is not answered by a figure for another year; a sentence that
+      names no year at all may still be.
+    - The names a question gives in Latin script ("那家SaaS企业", "WPS") must appear in the sentence or its context:
+      a price next to the right subject, not the one for another product. ``names`` are the question's tokens that
+      are such names (see ``question_names``).
+    """
+    asked_years = years_in(question)
+    stated_years = years_in(sentence_text)
+    if asked_years and stated_years and not asked_years & stated_years:
+        return False
+    return names <= sentence_tokens
+
+
+def question_names(question: str, tokens: set[str], weight) -> set[str]:
+    """The Latin-script names among a Chinese question's tokens (in an English question every word is Latin, so
+    none count) that the reports use, leaving out those common all over them. ``weight(token)`` is the token's IDF
+    in the reports, or None for a token they never use."""
+    if not any("\u4e00" <= ch <= "\u9fff" for ch in question):
+        return set()
+    return {
+        t for t in tokens
+        if _LATIN_NAME_RE.fullmatch(t) and len(t) > 1 and (weight(t) or 0.0) >= NAME_MIN_WEIGHT
+    }

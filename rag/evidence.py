@@ -15,7 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.answer_type import is_byline, states_answer_number, wants_author, wants_number
+from rag.answer_type import (
+    figure_fits_question,
+    is_byline,
+    question_names,
+    states_answer_number,
+    wants_author,
+    wants_number,
+)
 from rag.docfiles import read_sentence_vectors, read_sidecar
 from rag.lexical import LexicalIndex
 from rag.models import Passage
@@ -129,6 +136,8 @@ def score_sentences(
     needs_author = wants_author(question)
     weights = {t: (lexical.token_weight(t) if lexical else 1.0) for t in set(query_tokens)}
     total_weight = sum(weights.values()) or 1.0
+    known = lexical.idf.get if lexical else (lambda token: None)
+    names = question_names(question, set(query_tokens), known) if needs_number else set()
     query = np.asarray(query_vector, dtype=np.float32)
     sentences: list[Sentence] = []
     seen: set[tuple[int, int, str]] = set()
@@ -169,7 +178,10 @@ def score_sentences(
                 score += BYLINE_BONUS
             if label:
                 score -= LABEL_PENALTY
-            typed = not needs_number or states_answer_number(text, question)
+            typed = not needs_number or (
+                states_answer_number(text, question)
+                and figure_fits_question(question, names, context, _context_text(doc.text, start, end))
+            )
             if not typed:
                 score -= UNTYPED_PENALTY
             sentences.append(Sentence(passage, start, end, text, dense, lexical_score, score, typed, label))
@@ -198,6 +210,11 @@ def _block_context(text: str, start: int) -> list[tuple[int, int]]:
         if title and "\n" not in title and len(title) <= TITLE_MAX_CHARS:
             spans.append((title_start, block_start - 2))
     return spans
+
+
+def _context_text(text: str, start: int, end: int) -> str:
+    """The sentence with the heads of its block (as ``_block_context`` finds them), for reading years off."""
+    return " ".join([text[start:end], *(text[a:b] for a, b in _block_context(text, start))])
 
 
 def _line_lead(doc: _DocSentences, index: int) -> int | None:
