@@ -144,29 +144,46 @@ def years_in(text: str) -> set[str]:
     return set(_YEAR_RE.findall(text))
 
 
-def figure_fits_question(question: str, names: set[str], sentence_tokens: set[str], sentence_text: str) -> bool:
+def figure_fits_question(
+    question: str, names: dict[str, set[str]], sentence_tokens: set[str], sentence_text: str
+) -> bool:
     """Whether a sentence that states a figure can be the figure asked for, given what it is about.
 
     - A question about one year ("2025年…市场规模") is not answered by a figure for another year; a sentence that
       names no year at all may still be.
-    - The names a question gives in Latin script ("那家SaaS企业", "WPS") must appear in the sentence or its context:
-      a price next to the right subject, not the one for another product. ``names`` are the question's tokens that
-      are such names (see ``question_names``).
+    - The names a question gives ("那家SaaS企业", "Weights & Biases") must appear in the sentence or its context
+      (in any of the forms ``names`` lists for each): a price next to the right subject, not the one for another
+      product. See ``question_names``.
     """
     asked_years = years_in(question)
     stated_years = years_in(sentence_text)
     if asked_years and stated_years and not asked_years & stated_years:
         return False
-    return names <= sentence_tokens
+    return all(forms & sentence_tokens for forms in names.values())
 
 
-def question_names(question: str, tokens: set[str], weight) -> set[str]:
-    """The Latin-script names among a Chinese question's tokens (in an English question every word is Latin, so
-    none count) that the reports use, leaving out those common all over them. ``weight(token)`` is the token's IDF
-    in the reports, or None for a token they never use."""
-    if not any("\u4e00" <= ch <= "\u9fff" for ch in question):
-        return set()
-    return {
-        t for t in tokens
-        if _LATIN_NAME_RE.fullmatch(t) and len(t) > 1 and (weight(t) or 0.0) >= NAME_MIN_WEIGHT
-    }
+_CAPITALISED_RE = re.compile(r"(?<![\w'])([A-Za-z][\w&+.-]*[A-Z][\w+.-]*|[A-Z][\w+.-]*)")
+
+
+def question_names(question: str, tokens: set[str], weight, translations=None) -> dict[str, set[str]]:
+    """The names a question gives, each with the forms it may take in a report, leaving out those the reports
+    never use and those common all over them. ``weight(token)`` is the token's IDF in the reports, or None.
+
+    In a Chinese question, every Latin-script token is a name. In an English question, the capitalised words after
+    the first are; ``translations(word)`` (the reports' Chinese words for it) are forms of it too, so "China" may
+    be "中国".
+    """
+    def kept(token: str) -> bool:
+        return bool(_LATIN_NAME_RE.fullmatch(token)) and len(token) > 1 and (weight(token) or 0.0) >= NAME_MIN_WEIGHT
+
+    if any("\u4e00" <= ch <= "\u9fff" for ch in question):
+        return {t: {t} for t in tokens if kept(t)}
+    words = _CAPITALISED_RE.findall(question.strip())
+    if question.strip().startswith(tuple(words[:1])):
+        words = words[1:]  # a question's first word is capitalised whatever it is
+    names = {}
+    for word in words:
+        for token in _LATIN_NAME_RE.findall(word.casefold()):
+            if kept(token):
+                names[token] = {token, *(translations(token) if translations else ())}
+    return names

@@ -137,7 +137,8 @@ def score_sentences(
     weights = {t: (lexical.token_weight(t) if lexical else 1.0) for t in set(query_tokens)}
     total_weight = sum(weights.values()) or 1.0
     known = lexical.idf.get if lexical else (lambda token: None)
-    names = question_names(question, set(query_tokens), known) if needs_number else set()
+    translate = lexical.chinese_terms if lexical else None
+    names = question_names(question, set(query_tokens), known, translate) if needs_number else {}
     query = np.asarray(query_vector, dtype=np.float32)
     sentences: list[Sentence] = []
     seen: set[tuple[int, int, str]] = set()
@@ -146,6 +147,8 @@ def score_sentences(
         doc = files.get(chunk.doc_id)
         if doc is None:
             continue
+        # A question may name the report itself ("In the Analysys survey…"): its title and file name count as context.
+        about = set(tokenize(f"{chunk.title} {Path(chunk.source).stem.replace('-', ' ')}")) if names else set()
         first = bisect.bisect_left(doc.starts, chunk.start)
         last = bisect.bisect_right(doc.starts, chunk.end - 1)
         if doc.vectors is not None and last > first:
@@ -180,7 +183,7 @@ def score_sentences(
                 score -= LABEL_PENALTY
             typed = not needs_number or (
                 states_answer_number(text, question)
-                and figure_fits_question(question, names, context, _context_text(doc.text, start, end))
+                and figure_fits_question(question, names, context | about, _context_text(doc.text, start, end))
             )
             if not typed:
                 score -= UNTYPED_PENALTY
