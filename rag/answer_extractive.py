@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from rag.evidence import Sentence
 from rag.models import Citation
-from rag.text import tokenize
+from rag.text import block_start, line_start, tokenize
 
 # Headings and the report's own questions introduce answers; they are never one.
 _NOT_AN_ANSWER_RE = re.compile(r"^#{1,6}\s|[？?]\W*$")
@@ -140,19 +140,17 @@ def _lead_in_end(text: str, start: int) -> int:
 def _table_header_start(text: str, start: int, end: int) -> int:
     """Where the header row of the table whose row spans ``start:end`` begins, or ``start`` if it is no table row
     (or its header is too far above)."""
-    line_start = text.rfind("\n", 0, start) + 1
     line_end = text.find("\n", end)
-    line = text[line_start : len(text) if line_end < 0 else line_end]
-    if line_start != start or not _is_table_row(line):
+    line = text[start : len(text) if line_end < 0 else line_end]
+    if line_start(text, start) != start or not _is_table_row(line):
         return start
-    block_start = text.rfind("\n\n", 0, start)
-    block_start = 0 if block_start < 0 else block_start + 2
-    above = text[block_start:start].splitlines()
+    block = block_start(text, start)
+    above = text[block:start].splitlines()
     if not above or len(above) > TABLE_HEADER_MAX_LINES or not _is_table_row(above[0]):
         return start
     if not line.lstrip().startswith("|") and abs(len(above[0].split()) - len(line.split())) > 1:
         return start  # a header has one cell per column (or one fewer, above a row label)
-    return block_start
+    return block
 
 
 def _is_table_row(line: str) -> bool:
@@ -166,8 +164,7 @@ def _is_table_row(line: str) -> bool:
 
 
 def _opens_paragraph(text: str, start: int) -> bool:
-    line_start = text.rfind("\n", 0, start) + 1
-    return not text[line_start:start].strip("-*+> ")
+    return not text[line_start(text, start) : start].strip("-*+> ")
 
 
 def display_sentence(text: str) -> str:

@@ -43,6 +43,8 @@ _NUMBER_RE = re.compile(
 _CURRENCY = "$¥￥"
 # "3. 安装依赖库" or "（2）": a list item's ordinal, not a figure it states.
 _ORDINAL_RE = re.compile(r"^\s*(?:[-*+]\s+)?(?:\d{1,2}[.、)）]|[（(]\d{1,2}[)）])\s*")
+# A figure right after a Latin letter (or a letter and a hyphen) is part of a name: "o1", "GPT-4o", "H100".
+_NAME_BEFORE_RE = re.compile(r"[A-Za-z]-?$")
 # The measure word after a figure says what it counts.
 _CLASSIFIER_RE = re.compile(r"[万亿千百]?\s*([张个家人名次项台部件篇份条款位种])")
 
@@ -98,11 +100,8 @@ def numbers_in(text: str) -> set[str]:
 def _figures(text: str):
     """Matches of figures in ``text``, leaving out the digits of names ("o1", "GPT-4o", "H100", "Qwen2.5")."""
     for match in _NUMBER_RE.finditer(text):
-        before = text[max(0, match.start() - 2) : match.start()]
-        if before[-1:].isascii() and before[-1:].isalpha() or (before[-1:] == "-" and before[:1].isascii()
-                                                                and before[:1].isalpha()):
-            continue
-        yield match
+        if not _NAME_BEFORE_RE.search(text, max(0, match.start() - 2), match.start()):
+            yield match
 
 
 def _without_ordinal(text: str) -> str:

@@ -29,7 +29,7 @@ _STOPWORDS = frozenset(
     been being do does did has have had will would shall should can could may might must this that these those it its
     they them their there here what which who whom whose when where why how much many more most less least some any
     all each every other such than then so too very just also only own same both few one ones i we you he she his her
-    our your my me us him if while because according say says said said report reports chinese china's""".split()
+    our your my me us him if while because according say says said report reports chinese china's""".split()
 )
 
 

@@ -26,7 +26,7 @@ from rag.answer_type import (
 from rag.docfiles import read_sentence_vectors, read_sidecar
 from rag.lexical import LexicalIndex
 from rag.models import Passage
-from rag.text import tokenize
+from rag.text import block_start, line_start, tokenize
 
 # Weights of the sentence score; chosen on the dev set (eval/questions/reports-dev.jsonl), see README "Figures".
 DENSE_WEIGHT = 1.0
@@ -142,13 +142,15 @@ def score_sentences(
     query = np.asarray(query_vector, dtype=np.float32)
     sentences: list[Sentence] = []
     seen: set[tuple[int, int, str]] = set()
+    about: dict[str, set[str]] = {}  # per document: the tokens of its title and file name
     for passage in passages:
         chunk = passage.chunk
         doc = files.get(chunk.doc_id)
         if doc is None:
             continue
         # A question may name the report itself ("In the Analysys survey…"): its title and file name count as context.
-        about = set(tokenize(f"{chunk.title} {Path(chunk.source).stem.replace('-', ' ')}")) if names else set()
+        if names and chunk.doc_id not in about:
+            about[chunk.doc_id] = set(tokenize(f"{chunk.title} {Path(chunk.source).stem.replace('-', ' ')}"))
         first = bisect.bisect_left(doc.starts, chunk.start)
         last = bisect.bisect_right(doc.starts, chunk.end - 1)
         if doc.vectors is not None and last > first:
@@ -166,7 +168,8 @@ def score_sentences(
             # A list item or table row often names its subject only in the first line of its block
             # ("- 腾讯云TI-ONE ..." then "- 适用：游戏、社交等场景"); the block's head lends it that context.
             context = set(tokens)
-            for span in _block_context(doc.text, start):
+            spans = _block_context(doc.text, start)
+            for span in spans:
                 context |= doc.tokens_at(*span)
             lead = _line_lead(doc, index)
             if lead is not None:
@@ -183,7 +186,12 @@ def score_sentences(
                 score -= LABEL_PENALTY
             typed = not needs_number or (
                 states_answer_number(text, question)
-                and figure_fits_question(question, names, context | about, _context_text(doc.text, start, end))
+                and figure_fits_question(
+                    question,
+                    names,
+                    context | about.get(chunk.doc_id, set()),
+                    " ".join(doc.text[a:b] for a, b in [(start, end), *spans]),  # the years it is read with
+                )
             )
             if not typed:
                 score -= UNTYPED_PENALTY
@@ -201,31 +209,24 @@ def _block_context(text: str, start: int) -> list[tuple[int, int]]:
     table's header row) and, when the block is led by a one-line title paragraph, that title ("多模态生成模型-文生视频"
     above its table)."""
     spans = []
-    block_start = text.rfind("\n\n", 0, start)
-    block_start = 0 if block_start < 0 else block_start + 2
-    line_end = text.find("\n", block_start)
+    block = block_start(text, start)
+    line_end = text.find("\n", block)
     if 0 <= line_end < start:
-        spans.append((block_start, line_end))
-    if block_start >= 2:
-        title_start = text.rfind("\n\n", 0, block_start - 2)
-        title_start = 0 if title_start < 0 else title_start + 2
-        title = text[title_start : block_start - 2]
+        spans.append((block, line_end))
+    if block >= 2:
+        title_start = block_start(text, block - 2)
+        title = text[title_start : block - 2]
         if title and "\n" not in title and len(title) <= TITLE_MAX_CHARS:
-            spans.append((title_start, block_start - 2))
+            spans.append((title_start, block - 2))
     return spans
-
-
-def _context_text(text: str, start: int, end: int) -> str:
-    """The sentence with the heads of its block (as ``_block_context`` finds them), for reading years off."""
-    return " ".join([text[start:end], *(text[a:b] for a, b in _block_context(text, start))])
 
 
 def _line_lead(doc: _DocSentences, index: int) -> int | None:
     """The first sentence of the line that sentence ``index`` continues ("- AI大模型：指…。" before "典型代表包括…"),
     or None when the sentence starts its line."""
-    line_start = doc.text.rfind("\n", 0, doc.starts[index]) + 1
-    first = bisect.bisect_left(doc.starts, line_start)
-    return first if first < index and doc.text.find("\n", line_start, doc.starts[index]) < 0 else None
+    begins = line_start(doc.text, doc.starts[index])
+    first = bisect.bisect_left(doc.starts, begins)
+    return first if first < index and doc.text.find("\n", begins, doc.starts[index]) < 0 else None
 
 
 def _is_label(text: str) -> bool:

@@ -79,10 +79,13 @@ class HybridRetriever:
         query_tokens = tokenize(query)
         # How much of the question itself the reports' vocabulary holds (before translation): an English question
         # none of whose words occur in the reports is almost always off topic.
-        timings["vocabulary_coverage"] = round(self.lexical.coverage(query_tokens), 3) if self.lexical else 0.0
+        vocabulary = self.lexical.coverage(query_tokens) if self.lexical is not None else 0.0
+        timings["vocabulary_coverage"] = round(vocabulary, 3)
+        translated = []
         if self.lexical is not None and not is_chinese(query):
             # English words get the report's Chinese words for them (nothing when the reports are in English).
-            query_tokens += self.lexical.chinese_terms(query)
+            translated = self.lexical.chinese_terms(query)
+            query_tokens += translated
         lexical: list[tuple[str, float]] = []
         if fusion in ("rrf", "bm25") and self.lexical is not None:
             lexical = self.lexical.search(query_tokens, n, doc_ids)
@@ -91,7 +94,7 @@ class HybridRetriever:
         started = time.perf_counter()
         # Keyword evidence counts for as much of the question as the corpus vocabulary covers (cross-lingual
         # questions share few tokens with the reports; their BM25 hits are mostly noise).
-        coverage = self.lexical.coverage(query_tokens) if self.lexical is not None else 0.0
+        coverage = self.lexical.coverage(query_tokens) if translated else vocabulary
         timings["bm25_coverage"] = round(coverage, 3)
         passages = self._fuse(dense, lexical, fusion, self.settings.bm25_weight * coverage)
         if self.reranker is not None and passages:
