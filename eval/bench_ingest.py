@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from eval.report import save_figure
 from rag.settings import Settings
 
 
@@ -148,10 +149,7 @@ def chart(result: dict[str, Any], path: Path) -> Path:
         fontsize=10,
     )
     ax.set_xlim(0, max(b[1] for b in bars) * 1.2)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

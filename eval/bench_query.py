@@ -22,6 +22,7 @@ from typing import Any
 
 from eval.bench_ingest import machine_info, peak_rss_mb, rss_mb, write_json
 from eval.metrics import percentile
+from eval.report import save_figure
 from rag.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -154,10 +155,7 @@ def chart(result: dict[str, Any], path: Path) -> Path:
     right.set_ylabel("seconds")
     right.set_title("reportqa ask, cold start")
     right.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -39,6 +39,7 @@ import numpy as np
 
 from eval.bench_ingest import machine_info, rss_mb, write_json
 from eval.metrics import percentile
+from eval.report import save_figure
 from rag.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -335,10 +336,7 @@ def chart(result: dict[str, Any], path: Path) -> Path:
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle("ReportQA cost as the index grows (synthetic chunks, log-log)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -102,23 +102,39 @@ def grouped_bars(ax, groups: Sequence[str], series: Sequence[tuple[str, Sequence
     ax.set_xticklabels(groups)
 
 
-def _types_chart(path: Path, by_type: dict[str, dict[str, Any]]) -> Path:
+def save_figure(fig, path: Path) -> Path:
+    """Lay out, write (PNG, 110 dpi) and close a matplotlib figure; returns ``path``."""
     import matplotlib.pyplot as plt
 
-    types = list(by_type)
-    series = [(label, [by_type[t].get(key) for t in types]) for key, label in CHART_METRICS]
-    series = [(label, values) for label, values in series if any(v is not None for v in values)]
-    fig, ax = plt.subplots(figsize=(max(8, 1.4 * len(types) + 3), 4.8))
-    grouped_bars(ax, [f"{t}\n(n={by_type[t]['questions']})" for t in types], series)
-    ax.set_ylim(0, 1.05)
-    ax.set_ylabel("score")
-    ax.set_title("Metrics per question type")
-    ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.16))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def _score_chart(
+    path: Path, groups: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]], title: str,
+    width_per_group: float, height: float, legend_y: float,
+) -> Path:
+    """Grouped bars of scores in [0, 1], one group per question type or configuration."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(max(8, width_per_group * len(groups) + 3), height))
+    grouped_bars(ax, groups, series)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("score")
+    ax.set_title(title)
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8, ncols=3, loc="upper center", bbox_to_anchor=(0.5, legend_y))
+    return save_figure(fig, path)
+
+
+def _types_chart(path: Path, by_type: dict[str, dict[str, Any]]) -> Path:
+    types = list(by_type)
+    series = [(label, [by_type[t].get(key) for t in types]) for key, label in CHART_METRICS]
+    series = [(label, values) for label, values in series if any(v is not None for v in values)]
+    groups = [f"{t}\n(n={by_type[t]['questions']})" for t in types]
+    return _score_chart(path, groups, series, "Metrics per question type", 1.4, 4.8, -0.16)
 
 
 def _latency_chart(path: Path, latencies: list[float], overall: dict[str, Any]) -> Path:
@@ -135,28 +151,13 @@ def _latency_chart(path: Path, latencies: list[float], overall: dict[str, Any]) 
     ax.set_title("Answer latency distribution")
     if "latency_p50_ms" in overall:
         ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def _comparison_chart(path: Path, comparison: dict[str, dict[str, Any]]) -> Path:
-    import matplotlib.pyplot as plt
-
     names = list(comparison)
     series = [(label, [comparison[n].get(key) for n in names]) for key, label in COMPARISON_CHART_METRICS]
-    fig, ax = plt.subplots(figsize=(max(8, 1.8 * len(names) + 3), 4.6))
-    grouped_bars(ax, names, series)
-    ax.set_ylim(0, 1.05)
-    ax.set_ylabel("score")
-    ax.set_title("Configurations side by side")
-    ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8, ncols=3, loc="upper center", bbox_to_anchor=(0.5, -0.1))
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _score_chart(path, names, series, "Configurations side by side", 1.8, 4.6, -0.1)
 
 
 # -- tables -------------------------------------------------------------------------------------------------------
