@@ -310,12 +310,16 @@ def _longer_report(i: int) -> str:
     return f"# 第{i}号行业报告\n\n" + "\n\n".join(f"## 第{p}部分\n\n{text}" for p, text in enumerate(paragraphs))
 
 
+def _write_longer_reports(folder: Path, count: int = 6) -> Path:
+    folder.mkdir()
+    for i in range(count):
+        (folder / f"report-{i}.md").write_text(_longer_report(i), encoding="utf-8")
+    return folder
+
+
 @pytest.mark.slow
 def test_an_ingest_killed_with_sigkill_is_completed_by_the_next_run(tmp_path):
-    folder = tmp_path / "reports"
-    folder.mkdir()
-    for i in range(6):
-        (folder / f"report-{i}.md").write_text(_longer_report(i), encoding="utf-8")
+    folder = _write_longer_reports(tmp_path / "reports")
     killed = Settings(data_dir=tmp_path / "killed")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     child = subprocess.Popen(
@@ -390,10 +394,7 @@ _KILL_POINTS = 12
 @pytest.mark.slow
 def test_an_ingest_killed_at_any_point_leaves_an_index_identical_to_a_clean_one_after_the_next_run(tmp_path):
     """SIGKILL at twelve points spread over a whole ingest (embedding, Chroma writes, manifest and index writes)."""
-    folder = tmp_path / "reports"
-    folder.mkdir()
-    for i in range(6):
-        (folder / f"report-{i}.md").write_text(_longer_report(i), encoding="utf-8")
+    folder = _write_longer_reports(tmp_path / "reports")
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     settings_for = lambda name: Settings(data_dir=tmp_path / name, ingest={"embed_batch_size": 4})  # noqa: E731
 

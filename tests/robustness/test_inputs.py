@@ -282,12 +282,8 @@ def test_a_plain_text_report_of_many_lines_is_chunked_in_linear_time():
 
 
 @pytest.mark.slow
-def test_a_5_mb_text_report_loads_and_chunks_with_bounded_memory(tmp_path):
-    path = tmp_path / "five-mb.txt"
-    path.write_bytes(_corpus_bytes(5 * 2**20))
-    size = path.stat().st_size
-    load_document(REPO / "corpus" / "ai-platform-market-insights-2024q1.md")  # imports and caches outside the trace
-
+def _load_and_chunk_traced(path: Path):
+    """Load and chunk ``path`` under tracemalloc: (document, chunks, peak traced bytes, seconds)."""
     tracemalloc.start()
     started = time.perf_counter()
     try:
@@ -296,7 +292,16 @@ def test_a_5_mb_text_report_loads_and_chunks_with_bounded_memory(tmp_path):
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    elapsed = time.perf_counter() - started
+    return document, chunks, peak, time.perf_counter() - started
+
+
+def test_a_5_mb_text_report_loads_and_chunks_with_bounded_memory(tmp_path):
+    path = tmp_path / "five-mb.txt"
+    path.write_bytes(_corpus_bytes(5 * 2**20))
+    size = path.stat().st_size
+    load_document(REPO / "corpus" / "ai-platform-market-insights-2024q1.md")  # imports and caches outside the trace
+
+    document, chunks, peak, elapsed = _load_and_chunk_traced(path)
 
     assert chunks and all(document.text[c.start : c.end].strip() for c in chunks)
     print(f"5 MB text: {len(chunks)} chunks, peak traced {peak / 2**20:.1f} MB "
@@ -314,15 +319,7 @@ def test_a_300_page_pdf_loads_and_chunks_with_bounded_memory_and_every_chunk_kno
     built = time.perf_counter() - started
     load_document(REPO / "corpus" / "ai-platform-market-insights-2024q1.md")
 
-    tracemalloc.start()
-    started = time.perf_counter()
-    try:
-        document = load_document(pdf)
-        chunks = split_into_chunks(document, 400, 80)
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    elapsed = time.perf_counter() - started
+    document, chunks, peak, elapsed = _load_and_chunk_traced(pdf)
 
     assert len(document.pages) == 300 and document.title == "三百页报告"
     assert chunks and all(c.page is not None and 1 <= c.page <= 300 for c in chunks)

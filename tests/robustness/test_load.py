@@ -7,7 +7,6 @@ Reuses the UI tests' server helpers (``tests/ui/serverkit.py``) and browser laun
 from __future__ import annotations
 
 import json
-import shutil
 import statistics
 import sys
 import threading
@@ -19,7 +18,7 @@ import pytest
 from filemakers import make_text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "ui"))
-from serverkit import ARTIFACTS, REPO, start_server, stop_server
+from serverkit import ARTIFACTS, REPO, server_over_copy
 from test_chat_page_browser import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.slow
@@ -55,13 +54,8 @@ HOSTILE_REPORT = f"""# 北极冰川咖啡馆经营简报
 @pytest.fixture(scope="module")
 def load_server(corpus_index, tmp_path_factory):
     """A chat server of its own (so its memory reflects only this module's traffic), over a copy of the index."""
-    data = tmp_path_factory.mktemp("load-server") / "data"
-    shutil.copytree(corpus_index.data_dir, data)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    server = start_server(data, ARTIFACTS / "load-server.log")
-    yield server
-    stop_server(server.process)
-    assert "NETWORK GUARD" not in server.log(), "the server tried to reach the network"
+    with server_over_copy(corpus_index.data_dir, tmp_path_factory.mktemp("load-server"), "load-server.log") as server:
+        yield server
 
 
 def _questions() -> list[str]:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -96,6 +99,19 @@ def start_server(data_dir: Path, log_path: Path, *extra: str, timeout: float = 2
         time.sleep(0.25)
     stop_server(process)
     raise AssertionError(f"the server did not become ready in {timeout:.0f} s:\n{log_path.read_text()}")
+
+
+@contextmanager
+def server_over_copy(index_dir: Path, root: Path, log_name: str) -> Iterator[ChatServer]:
+    """A chat server of its own over a copy of the index in ``index_dir``, made in ``root``; its log goes to the
+    artifacts folder. Stopped afterwards, and checked never to have reached for the network."""
+    data = root / "data"
+    shutil.copytree(index_dir, data)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    server = start_server(data, ARTIFACTS / log_name)
+    yield server
+    stop_server(server.process)
+    assert "NETWORK GUARD" not in server.log(), "the server tried to reach the network"
 
 
 def stop_server(process: subprocess.Popen) -> None:
