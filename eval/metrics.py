@@ -69,6 +69,11 @@ def score_record(question: Question, record: dict[str, Any]) -> dict[str, Any]:
     )
     scores["citation_has_evidence"] = float(any(cited_hits))
     scores["false_refusal"] = float(refused)
+    if question.nuggets:
+        # Imported here: eval.nuggets imports normalise from this module.
+        from eval.nuggets import score_nuggets
+
+        scores.update(score_nuggets(question, record))
     return scores
 
 
@@ -87,7 +92,12 @@ ANSWERABLE_METRICS = (
 
 def aggregate(questions: list[Question], scores: list[dict[str, Any]]) -> dict[str, Any]:
     """Means over answerable questions, refusal accuracy over unanswerable ones, latency percentiles; and the
-    same per question type."""
+    same per question type (``by_type``), per question language (``by_lang``, e.g. ``zh``, ``en``) and per type and
+    language (``by_type_lang``, keys ``"<type>/<lang>"`` such as ``"cross_lingual/en"``).
+
+    Each block also holds ``answered`` (1 - ``false_refusal``, the share of answerable questions not refused) when
+    it has answerable questions.
+    """
 
     def summarise(pairs: list[tuple[Question, dict[str, Any]]]) -> dict[str, Any]:
         answerable = [s for q, s in pairs if q.answerable]
@@ -96,6 +106,8 @@ def aggregate(questions: list[Question], scores: list[dict[str, Any]]) -> dict[s
         for name in ANSWERABLE_METRICS:
             if answerable:
                 out[name] = round(statistics.fmean(s[name] for s in answerable), 4)
+        if answerable:
+            out["answered"] = round(1.0 - statistics.fmean(s["false_refusal"] for s in answerable), 4)
         if unanswerable:
             out["refusal_accuracy"] = round(statistics.fmean(float(s["refusal_correct"]) for s in unanswerable), 4)
         latencies = sorted(s["latency_ms"] for _, s in pairs)
@@ -104,11 +116,19 @@ def aggregate(questions: list[Question], scores: list[dict[str, Any]]) -> dict[s
             out["latency_p95_ms"] = round(_percentile(latencies, 95), 1)
         return out
 
+    def breakdown(key) -> dict[str, Any]:
+        groups: dict[str, list] = defaultdict(list)
+        for pair in pairs:
+            groups[key(pair[0])].append(pair)
+        return {name: summarise(group) for name, group in sorted(groups.items())}
+
     pairs = list(zip(questions, scores))
-    by_type: dict[str, list] = defaultdict(list)
-    for pair in pairs:
-        by_type[pair[0].type].append(pair)
-    return {"overall": summarise(pairs), "by_type": {t: summarise(p) for t, p in sorted(by_type.items())}}
+    return {
+        "overall": summarise(pairs),
+        "by_type": breakdown(lambda q: q.type),
+        "by_lang": breakdown(lambda q: q.lang),
+        "by_type_lang": breakdown(lambda q: f"{q.type}/{q.lang}"),
+    }
 
 
 def _percentile(sorted_values: list[float], pct: float) -> float:

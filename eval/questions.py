@@ -1,4 +1,11 @@
-"""Question sets: JSON Lines (or YAML), one question per record; unknown fields are kept and passed through."""
+"""Question sets: JSON Lines (or YAML), one question per record; unknown fields are kept and passed through.
+
+Besides the one-fact types, three kinds ask for several items at once: ``list`` (the items of a list the document
+gives), ``summary`` (the key points of a section or report) and ``comparison`` (what two or more reports or entities
+say). They carry ``nuggets``, the gold items, each a list of alternative strings copied from the document, any one of
+which names the item; a comparison also carries ``entities``, the things compared, each a list of alternatives.
+``eval.nuggets`` scores answers against them.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +13,14 @@ import json
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-QuestionType = Literal["fact", "number", "table", "cross_lingual", "trad_simp", "multi_doc", "unanswerable"]
+QuestionType = Literal[
+    "fact", "number", "table", "cross_lingual", "trad_simp", "multi_doc", "unanswerable",
+    "list", "summary", "comparison",
+]
+# Types answered by several items, scored by the share of gold items (nuggets) the answer names.
+NUGGET_TYPES = frozenset({"list", "summary", "comparison"})
 
 
 class Question(BaseModel):
@@ -21,11 +33,39 @@ class Question(BaseModel):
     evidence: list[str] = []
     answer_keywords: list[str] = []
     doc: str | list[str] | None = None
+    nuggets: list[list[str]] = []
+    entities: list[list[str]] = []
 
     @field_validator("evidence", "answer_keywords", mode="before")
     @classmethod
     def _none_is_empty(cls, value: Any) -> Any:
         return [] if value is None else value
+
+    @field_validator("nuggets", "entities", mode="before")
+    @classmethod
+    def _items_are_lists_of_alternatives(cls, value: Any) -> Any:
+        # A bare string is an item with a single alternative.
+        if value is None:
+            return []
+        if isinstance(value, list):
+            return [[item] if isinstance(item, str) else item for item in value]
+        return value
+
+    @field_validator("nuggets", "entities")
+    @classmethod
+    def _no_empty_alternatives(cls, value: list[list[str]]) -> list[list[str]]:
+        for item in value:
+            if not item or any(not alternative.strip() for alternative in item):
+                raise ValueError(f"an item needs at least one non-empty alternative: {item!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _nugget_types_have_nuggets(self) -> Question:
+        if self.type in NUGGET_TYPES and not self.nuggets:
+            raise ValueError(f"a {self.type} question needs nuggets")
+        if self.type == "comparison" and len(self.entities) < 2:
+            raise ValueError("a comparison question needs at least two entities")
+        return self
 
     @property
     def answerable(self) -> bool:

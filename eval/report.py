@@ -42,14 +42,20 @@ TYPE_COLUMNS = (
     ("citation_recall", "cit. recall"),
     ("citation_has_evidence", "cit. has evidence"),
     ("false_refusal", "false refusal"),
+    ("answered", "answered"),
     ("refusal_accuracy", "refusal acc"),
     ("latency_p50_ms", "p50 ms"),
     ("latency_p95_ms", "p95 ms"),
 )
+# The breakdowns of ``eval.metrics.aggregate`` beside ``by_type``: (metrics key, section title, first column).
+BREAKDOWNS = (
+    ("by_lang", "Per question language", "lang"),
+    ("by_type_lang", "Per question type and language", "type/lang"),
+)
 OVERALL_ORDER = (
     "questions", "answerable", "hit@1", "hit@3", "hit@5", "hit@10", "recall@1", "recall@3", "recall@5", "recall@10",
     "mrr@10", "ndcg@10", "answer_keyword", "citation_precision", "citation_recall", "citation_has_evidence",
-    "false_refusal", "refusal_accuracy", "latency_p50_ms", "latency_p95_ms",
+    "false_refusal", "answered", "refusal_accuracy", "latency_p50_ms", "latency_p95_ms",
 )
 # Bars of the per-type chart; refusal accuracy only exists for the unanswerable type.
 CHART_METRICS = (
@@ -243,6 +249,7 @@ def _run_facts(run: dict[str, Any]) -> list[tuple[str, str]]:
         ("embedder", run["embedder"]),
         ("index", f"{run['store']} ({fmt('chunks', run.get('chunks'))} chunks, "
                   f"avg {fmt('avg_chunk_chars', run.get('avg_chunk_chars'))} chars)"),
+        ("corpus", run.get("corpus_dir") or DASH),
         ("retrieval", ", ".join(f"{k}={v}" for k, v in run["retrieval"].items())),
         ("refusal threshold", str(run["refusal_threshold"])),
         ("finished", f"{run['finished_at']} in {run['seconds']} s"),
@@ -261,6 +268,10 @@ def render_markdown(summary: dict[str, Any], out_dir: Path) -> str:
     parts.append("\n## Overall\n\n" + markdown_table(["metric", "value"], overall))
     parts.append("\n## Per question type\n\n")
     parts.append(markdown_table(["type", *(t for _, t in TYPE_COLUMNS)], type_rows(metrics["by_type"])))
+    for key, title, first in BREAKDOWNS:
+        if metrics.get(key):
+            parts.append(f"\n## {title}\n\n")
+            parts.append(markdown_table([first, *(t for _, t in TYPE_COLUMNS)], type_rows(metrics[key])))
     if summary["comparison"]:
         parts.append("\n## Configurations side by side\n\n")
         parts.append(comparison_markdown(summary["comparison"], run.get("descriptions")))
@@ -335,6 +346,10 @@ def render_html(summary: dict[str, Any]) -> str:
     out.append("<h2>Overall</h2>" + _html_table(["metric", "value"], _overall_rows(metrics["overall"])))
     out.append("<h2>Per question type</h2>")
     out.append(_html_table(["type", *(t for _, t in TYPE_COLUMNS)], type_rows(metrics["by_type"])))
+    for key, title, first in BREAKDOWNS:
+        if metrics.get(key):
+            out.append(f"<h2>{e(title)}</h2>")
+            out.append(_html_table([first, *(t for _, t in TYPE_COLUMNS)], type_rows(metrics[key])))
     if summary["comparison"]:
         out.append("<h2>Configurations side by side</h2>")
         out.append(
