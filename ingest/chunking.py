@@ -10,17 +10,10 @@ import re
 from dataclasses import dataclass
 
 from ingest.document import LoadedDocument
+from ingest.structure import read_structure
+from rag.blocks import DocumentStructure
 from rag.text import sentence_spans
 
-_MD_HEADING_RE = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-# Numbered headings in plain text and PDF: 第一章 / 一、/ （一）/ 1. / 1.2 / 趋势3：/ Part 2
-_NUMBERED_HEADING_RE = re.compile(
-    r"^(?:第[一二三四五六七八九十百\d]+[章节部分篇]|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[)）]"
-    r"|\d{1,2}(?:\.\d{1,2}){0,3}[、.．]?\s|趋势\s*\d+\s*[:：]|(?:part|chapter|section)\s+\d+)",
-    re.IGNORECASE,
-)
-_SENTENCE_PUNCT = set("。！？；!?;，,：:、")
-_EMPHASIS_RE = re.compile(r"[*_`]+")
 _SOFT_BREAKS = "，,、：: "
 
 
@@ -44,7 +37,9 @@ class _Section:
     body_start: int  # where the text after the heading line(s) begins
 
 
-def split_into_chunks(document: LoadedDocument, chunk_size: int, overlap: int) -> list[ChunkSpan]:
+def split_into_chunks(
+    document: LoadedDocument, chunk_size: int, overlap: int, structure: DocumentStructure | None = None
+) -> list[ChunkSpan]:
     """Split ``document`` into chunks of about ``chunk_size`` characters.
 
     Headings start a new chunk and name its section; a heading with nothing under it joins the next section, so no
@@ -54,8 +49,9 @@ def split_into_chunks(document: LoadedDocument, chunk_size: int, overlap: int) -
     before it (at most 1.3 × ``chunk_size``) and a heading kept with a first sentence that fills a chunk alone.
     """
     text = document.text
+    structure = structure if structure is not None else read_structure(document)
     chunks: list[ChunkSpan] = []
-    for section in _sections(document):
+    for section in _sections(document, structure):
         for start, end in _pack(text, section, chunk_size, overlap):
             chunks.append(
                 ChunkSpan(
@@ -70,9 +66,10 @@ def split_into_chunks(document: LoadedDocument, chunk_size: int, overlap: int) -
     return chunks
 
 
-def _sections(document: LoadedDocument) -> list[_Section]:
+def _sections(document: LoadedDocument, structure: DocumentStructure) -> list[_Section]:
+    """The text cut at the headings the structure read (page headers and footers are never headings)."""
     text = document.text
-    headings = _find_headings(text, markdown=document.kind in ("markdown", "docx", "html"))
+    headings = [(b.start, b.end, b.level, b.path[-1]) for b in structure.outline() if b.path]
     sections: list[_Section] = []
     stack: list[tuple[int, str]] = []
     bounds = [(0, 0, 0, "")] + headings  # a preamble section before the first heading
@@ -104,54 +101,6 @@ def _sections(document: LoadedDocument) -> list[_Section]:
     elif pending_start is not None:
         sections.append(_Section(pending_start, len(text), tuple(t for _, t in stack), pending_start))
     return sections
-
-
-def _find_headings(text: str, markdown: bool) -> list[tuple[int, int, int, str]]:
-    """(line start, line end, level, title) of every heading line."""
-    headings = []
-    lines = text.split("\n")
-    # The next non-blank line after each line, found in one backward pass: scanning forward from every line was
-    # quadratic in the number of lines (minutes for a large plain-text report).
-    next_lines = [""] * len(lines)
-    if not markdown:
-        following = ""
-        for j in range(len(lines) - 1, -1, -1):
-            next_lines[j] = following
-            if lines[j].strip():
-                following = lines[j]
-    offset = 0
-    in_fence = False
-    for i, line in enumerate(lines):
-        start, end = offset, offset + len(line)
-        offset = end + 1
-        if line.startswith(("```", "~~~")):
-            in_fence = not in_fence  # '# comment' inside a code block is not a heading
-            continue
-        if not line or in_fence:
-            continue
-        if markdown:
-            match = _MD_HEADING_RE.match(line)
-            if match:
-                title = _EMPHASIS_RE.sub("", match.group(2)).strip()
-                if title:
-                    headings.append((start, end, len(match.group(1)), title))
-            continue
-        level = _plain_heading_level(line, next_lines[i])
-        if level:
-            headings.append((start, end, level, line.strip()))
-    return headings
-
-
-def _plain_heading_level(line: str, next_line: str) -> int:
-    """Heading level of a plain-text line, or 0: numbered headings, or a short unpunctuated title over a paragraph."""
-    stripped = line.strip()
-    if not stripped or len(stripped) > 80 or stripped[-1] in "。！？；!?;":
-        return 0
-    if _NUMBERED_HEADING_RE.match(stripped):
-        return 1
-    if len(stripped) <= 20 and not (_SENTENCE_PUNCT & set(stripped)) and len(next_line.strip()) > 40:
-        return 2
-    return 0
 
 
 def _pack(text: str, section: _Section, chunk_size: int, overlap: int) -> list[tuple[int, int]]:

@@ -1,7 +1,8 @@
-"""What a loader hands to the chunker: one report's cleaned text and where its pages lie."""
+"""What a loader hands on: one report's cleaned text, its title, where its pages lie, and hints for its structure."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,27 @@ class PageSpan:
 
 
 @dataclass(frozen=True)
+class StructureHints:
+    """What a loader saw before cleaning flattened it, for ``ingest.structure`` to read the blocks with.
+
+    Cleaning strips every line, so Markdown's list nesting and a plain-text table's tab-separated cells are gone
+    from ``LoadedDocument.text``; the loader keeps them here. Never stored: the blocks are.
+
+    Attributes:
+        markup: the Markdown-like text before cleaning (Markdown's body, or what the DOCX/HTML loader wrote), whose
+            non-blank lines are, in order, the non-blank lines of the cleaned text (cleaning only strips and
+            squeezes them); None when there is none or it does not line up.
+        cells: line number in the cleaned text → the cells of that table row as the loader split them (tabs or
+            runs of spaces), empty cells kept.
+        metadata_title: the title in the file's metadata (PDF ``/Title``, DOCX core title, HTML ``<title>``).
+    """
+
+    markup: str | None = None
+    cells: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+    metadata_title: str | None = None
+
+
+@dataclass(frozen=True)
 class LoadedDocument:
     """A report read from disk and cleaned. All chunk offsets refer to ``text``."""
 
@@ -24,6 +46,7 @@ class LoadedDocument:
     text: str
     kind: str
     pages: tuple[PageSpan, ...] = field(default=())
+    hints: StructureHints = field(default_factory=StructureHints, compare=False, repr=False)
 
     def page_at(self, offset: int) -> int | None:
         """The PDF page holding ``offset``, or None for documents without pages."""

@@ -21,6 +21,8 @@ import numpy as np
 from ingest.chunking import ChunkSpan, cut_long_sentence, split_into_chunks
 from ingest.loaders import SUPPORTED_EXTENSIONS, load_document
 from ingest.lock import ingest_lock
+from ingest.structure import read_structure
+from rag.blocks import STRUCTURE_VERSION
 from rag.docfiles import remove_sidecar, sidecar_path, write_sentence_vectors, write_sidecar
 from rag.embedders import Embedder, make_embedder
 from rag.errors import CorruptDocumentError, DataDirError, EmbedderMismatchError, UnsupportedFileError
@@ -257,7 +259,8 @@ def _prepare(
     path: Path, doc_id: str, content_hash: str, config_hash: str, settings: Settings, is_new: bool
 ) -> _Prepared:
     document = load_document(path, max_bytes=int(settings.ingest.max_file_mb * 2**20))
-    spans = split_into_chunks(document, settings.ingest.chunk_size, settings.ingest.chunk_overlap)
+    structure = read_structure(document)
+    spans = split_into_chunks(document, settings.ingest.chunk_size, settings.ingest.chunk_overlap, structure)
     if not spans:
         raise CorruptDocumentError(f"{path}: no text to index")
     lang = detect_language(document.text)
@@ -318,6 +321,9 @@ def _prepare(
         "sentences": [list(span) for span in sentences],
         # Tokens of each sentence, so answering never runs the Chinese tokenizer over the evidence.
         "sentence_tokens": [" ".join(tokenize(document.text[start:end])) for start, end in sentences],
+        # Typed blocks (title, headings, lists, tables, bylines, page furniture) with offsets into "text":
+        # read back with rag.blocks.DocumentStructure.from_dict.
+        "structure": structure.to_dict(),
     }
     return _Prepared(path, record, chunks, embed_texts, sidecar, is_new)
 
@@ -412,7 +418,11 @@ def _wipe(settings: Settings) -> None:
 
 
 def _config_hash(settings: Settings, embedder_name: str) -> str:
-    key = f"{PIPELINE_VERSION}|{settings.ingest.chunk_size}|{settings.ingest.chunk_overlap}|{embedder_name}"
+    # The structure version is part of the key: reading structure differently re-ingests every document.
+    key = (
+        f"{PIPELINE_VERSION}|{settings.ingest.chunk_size}|{settings.ingest.chunk_overlap}|{embedder_name}"
+        f"|structure{STRUCTURE_VERSION}"
+    )
     return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 

@@ -7,7 +7,8 @@ import logging
 from pathlib import Path
 
 from ingest.clean import clean_text, rejoin_wrapped_lines, remove_page_furniture
-from ingest.document import LoadedDocument, PageSpan
+from ingest.document import LoadedDocument, PageSpan, StructureHints
+from ingest.structure import is_junk_title, title_line
 from rag.errors import CorruptDocumentError
 
 logger = logging.getLogger(__name__)
@@ -54,7 +55,12 @@ def load_pdf(path: Path, data: bytes) -> LoadedDocument:
         text_parts.append(page_text)
         offset += len(page_text)
     text = _PAGE_SEPARATOR.join(text_parts)
-    return LoadedDocument(path=path, title=title or path.stem, text=text, kind="pdf", pages=tuple(spans))
+    # The metadata title, unless it names the tool or the file ("Microsoft Word - x.docx"); else the first page's
+    # first title-like line; the file name only as a last resort.
+    chosen = (title if not is_junk_title(title) else None) or title_line(text, pdf=True) or path.stem
+    return LoadedDocument(
+        path=path, title=chosen, text=text, kind="pdf", pages=tuple(spans), hints=StructureHints(metadata_title=title)
+    )
 
 
 def _metadata_title(reader) -> str | None:

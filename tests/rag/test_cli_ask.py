@@ -86,7 +86,8 @@ def test_ask_prints_the_answer_and_where_each_citation_comes_from(data_dir):
     result = reportqa("ask", "报告对GPT-4参数量的估计是多少？", "--data-dir", str(data_dir))
     assert result.returncode == 0, result.stderr
     assert "1.76万亿" in result.stdout
-    assert "[1] AI笔记15 › 1.1 模型规模持续增长 (corpus/ai-infrastructure-services-market-analysis.md:" in result.stdout
+    # The report is named by its H1, not by the note id in its front matter ("AI笔记15").
+    assert "[1] AI基础服务市场分析 › 1.1 模型规模持续增长 (corpus/ai-infrastructure-services-market-analysis.md:" in result.stdout
 
 
 def test_an_unknown_doc_exits_non_zero_with_a_one_line_error_that_names_it(data_dir):

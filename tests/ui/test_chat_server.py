@@ -129,8 +129,9 @@ def test_questions_are_answered_while_a_long_upload_is_being_ingested(chat_serve
 def test_a_corpus_report_removed_from_the_index_comes_back_with_a_reingest(client):
     removed = client.predict(["llm-services-failing-the-trial-period.txt"], api_name="/remove")
     assert removed["removed"] and removed["files_deleted"] == []  # a corpus file is never deleted
-    assert "llm-services-failing-the-trial-period" not in {d["title"] for d in client.predict(api_name="/documents")}
+    # The report is titled by its own "標題:" line, not by its file name.
+    assert "大模型沒過“試用期”" not in {d["title"] for d in client.predict(api_name="/documents")}
     report = client.predict(api_name="/reingest")
     assert [Path(p).name for p in report["added"]] == ["llm-services-failing-the-trial-period.txt"]
     assert not report["failed"] and not report["removed"]
-    assert "llm-services-failing-the-trial-period" in {d["title"] for d in client.predict(api_name="/documents")}
+    assert "大模型沒過“試用期”" in {d["title"] for d in client.predict(api_name="/documents")}
