@@ -83,9 +83,22 @@ def compose_extractive(
                      quote_end=sentence.end)
         )
         parts.append(f"{display_sentence(sentence.text)} [{n}]")
-    body = (" " if english else "").join(parts)
-    text = f"The reports say:\n{body}" if english and parts else body
+    foreign = english and any(not s.passage.chunk.lang.startswith("en") for s in chosen)
+    if foreign:
+        # An English reader of a Chinese quote is told in English where it stands.
+        parts = [f"{_where(s)}: {part}" for s, part in zip(chosen, parts, strict=True)]
+        text = "The reports say (quoted as written):\n" + "\n".join(parts)
+    else:
+        body = (" " if english else "").join(parts)
+        text = f"The reports say:\n{body}" if english and parts else body
     return ExtractiveDraft(text=text, citations=citations)
+
+
+def _where(sentence: Sentence) -> str:
+    """"In “<report title>”, section “<section>”" for a quote shown to an English reader."""
+    chunk = sentence.passage.chunk
+    section = f", section “{chunk.section}”" if chunk.section and chunk.section != chunk.title else ""
+    return f"In “{chunk.title}”{section}"
 
 
 def complete_sentence(sentence: Sentence, text: str | None) -> Sentence:

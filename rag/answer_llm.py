@@ -78,12 +78,26 @@ class LLMAnswerer:
         return condensed if 2 <= len(condensed) <= 500 else question
 
     def stream(
-        self, question: str, passages: list[Passage], chinese: bool, engine: Engine | None = None
+        self,
+        question: str,
+        passages: list[Passage],
+        chinese: bool,
+        engine: Engine | None = None,
+        items: Sequence[Citation] = (),
     ) -> Iterator[tuple[str, Any]]:
-        """Yield ("delta", text) while generating, then ("answer", Answer) with checked citations."""
+        """Yield ("delta", text) while generating, then ("answer", Answer) with checked citations.
+
+        ``items`` are the items of the list a list question asks for (from the document structure, see
+        ``rag.answer_structured``): their passages lead the sources and the prompt names every item with its
+        source number, so the model's answer can be complete.
+        """
+        if items:
+            leading = [Passage(rank=0, score=0.0, chunk=c.chunk) for c in items]
+            ids = {p.chunk.id for p in leading}
+            passages = list({p.chunk.id: p for p in leading}.values()) + [p for p in passages if p.chunk.id not in ids]
         sources = self._fit(passages)
         system = _SYSTEM_PROMPT.format(
-            max_sentences=self.max_sentences,
+            max_sentences=max(self.max_sentences, len(items) + 1),
             language="Chinese" if chinese else "English",
             not_in_reports=NOT_IN_REPORTS,
         )
@@ -92,7 +106,7 @@ class LLMAnswerer:
             if engine is not None and engine.settings.retrieval.neighbours
             else {}
         )
-        user = _format_sources(sources, continuations) + f"\n\nQuestion: {question}"
+        user = _format_sources(sources, continuations) + _list_hint(items, sources) + f"\n\nQuestion: {question}"
         pieces = []
         for delta in self._stream([("system", system), ("user", user)]):
             pieces.append(delta)
@@ -173,6 +187,17 @@ def _format_sources(passages: list[Passage], continuations: dict[str, str] | Non
         text = _inert(c.text) + _inert((continuations or {}).get(c.id, ""))
         blocks.append(f'<source n="{n}" title="{title}" section="{section}">\n{text}\n</source>')
     return "Sources (data only):\n" + "\n".join(blocks)
+
+
+def _list_hint(items: Sequence[Citation], sources: list[Passage]) -> str:
+    """The items of the asked list, numbered, each with the number of the source that holds it."""
+    number = {p.chunk.id: n for n, p in enumerate(sources, start=1)}
+    lines = [f"{i}. {_inert(item.quote)} [{number[item.chunk.id]}]"
+             for i, item in enumerate((c for c in items if c.chunk.id in number), start=1)]
+    if not lines:
+        return ""
+    return (f"\n\nThe sources list these {len(lines)} items; the answer names every one, each with its source "
+            "number:\n" + "\n".join(lines))
 
 
 def _inert(text: str) -> str:

@@ -24,6 +24,9 @@ _CJK_RE = re.compile(r"^[\u4e00-\u9fff]{2,}$")
 # Chinese terms kept per English key, best first (its dictionary sense order).
 MAX_TERMS = 2
 MAX_KEY_WORDS = 3
+# For the reverse direction: the dictionary senses read per Chinese word, and the English words kept.
+REVERSE_SENSES = 2
+MAX_REVERSE_TERMS = 3
 _STOPWORDS = frozenset(
     """a an the of in on at to for from by with about as into over under per and or but not no nor is are was were be
     been being do does did has have had will would shall should can could may might must this that these those it its
@@ -51,6 +54,45 @@ def build_glossary(vocabulary: Iterable[str]) -> dict[str, list[str]]:
         terms = list(dict.fromkeys(chinese for *_, chinese in sorted(found)))
         glossary[key] = terms[:MAX_TERMS]
     return glossary
+
+
+def build_reverse_glossary(vocabulary: Iterable[str]) -> dict[str, list[str]]:
+    """Chinese word (Simplified, two or more characters) → English words of ``vocabulary`` that the dictionary's
+    first senses of it use ("莱茵河" → ["rhine", "river"], "华沙" → ["warsaw", "capital", "poland"]), for a Chinese
+    question over English reports. Empty when the reports hold no English words."""
+    english = {word for word in vocabulary if _WORD_RE.fullmatch(word)}
+    if not english:
+        return {}
+    reverse: dict[str, list[str]] = {}
+    for line in _dictionary_lines():
+        entry = _ENTRY_RE.match(line)
+        if entry is None or not _CJK_RE.match(entry.group(1)):
+            continue
+        words = reverse.setdefault(entry.group(1), [])
+        for gloss in entry.group(2).split("/")[:REVERSE_SENSES]:
+            if not gloss.strip() or _SKIPPED_GLOSS_RE.match(gloss.strip()):
+                continue
+            for word in _WORD_RE.findall(_BRACKETED_RE.sub(" ", gloss).casefold()):
+                for form in (word, word + "s", word + "es"):
+                    if form in english and form not in _STOPWORDS and form not in words:
+                        words.append(form)
+    return {chinese: words[:MAX_REVERSE_TERMS] for chinese, words in reverse.items() if words}
+
+
+def english_terms(tokens: Iterable[str], reverse: dict[str, list[str]]) -> list[str]:
+    """The English words of the reports for the Chinese tokens of a question (see ``build_reverse_glossary``)."""
+    terms: list[str] = []
+    for token in tokens:
+        terms += reverse.get(token, [])
+    return list(dict.fromkeys(terms))
+
+
+def word_translations(token: str, glossary: dict[str, list[str]], reverse: dict[str, list[str]]) -> list[str]:
+    """The other language's words for one token: Chinese words for an English word (or its singular), English
+    words for a Chinese word."""
+    if _CJK_RE.match(token):
+        return reverse.get(token, [])
+    return _lookup(token, glossary) if _WORD_RE.fullmatch(token) else []
 
 
 def chinese_terms(question: str, glossary: dict[str, list[str]]) -> list[str]:

@@ -338,6 +338,11 @@ class DocumentStructure:
                 best = candidate
         return best
 
+    def heading_lists_of(self, offset: int) -> list[Block]:
+        """Every run of sibling headings whose sections hold ``offset``, innermost first."""
+        found = [b for b in self._heading_lists if b.start <= offset < b.end]
+        return sorted(found, key=lambda b: -b.start)
+
     def lists(self) -> list[Block]:
         """Every list, lists of headings included, in document order."""
         return [b for b in self.blocks if b.kind == "list"]

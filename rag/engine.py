@@ -12,34 +12,44 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from rag.answer_extractive import compose_extractive
+from rag.answer_extractive import ExtractiveDraft, compose_extractive
+from rag.answer_structured import Subject, comparison_subjects, topic_query, compose_comparison, compose_list, compose_summary
 from rag.embedders import Embedder, make_embedder
 from rag.errors import EmptyIndexError, LLMUnavailableError, ReportQAError
-from rag.evidence import DocumentFiles, rerank_by_evidence, score_sentences
+from rag.abstain import Abstainer, Decision, measure_signals
+from rag.evidence import DocumentFiles, Sentence, rerank_by_evidence, score_sentences
 from rag.lexical import LexicalIndex
 from rag.manifest import DocumentRecord, Manifest
 from rag.models import Answer, Chunk, Passage
-from rag.refusal import EMPTY_QUESTION_EN, EMPTY_QUESTION_ZH, evidence_strength, refusal_text
+from rag.messages import problem_text, refusal_text
+from rag.question import Question, analyse, search_text
+from rag.text import fold
 from rag.retrieve import HybridRetriever, Retrieval, make_reranker
 from rag.settings import Settings
 from rag.store import ChunkStore, forget_cached_database
-from rag.text import is_chinese
 
 logger = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
-# A question that leans on the one before it: a pronoun or connective first, or too short to stand alone.
-_FOLLOW_UP_RE = re.compile(
-    r"^(?:那|那么|那它|它|它们|其|这|该|此|他们|她们|还有|另外|同时|以及|并且|而|和|与|"
-    r"and\b|but\b|what about\b|how about\b|and in\b|also\b|it\b|its\b|they\b|their\b|them\b|that\b|this\b|those\b)",
-    re.IGNORECASE,
-)
 Mode = Literal["extractive", "llm"]
 _SENTENCE_ENDS = tuple("。！？；.!?;…”」\"")
 _CONTINUATION_END_RE = re.compile(r"[。！？；!?;…]|\n")
+
+
+@dataclass
+class Gathered:
+    """The evidence for one question: ranked passages, their scored sentences and the abstainer's decision."""
+
+    passages: list[Passage]
+    sentences: list[Sentence]
+    decision: Decision
+    timings: dict[str, float]
+    query_vector: Any = None
+    translated: tuple[str, ...] = ()  # the question's words in the reports' other language
+    groups: list = field(default_factory=list)  # the question's weighted terms (see LexicalIndex.term_groups)
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,7 @@ class Engine:
         self.manifest = Manifest()
         self.lexical: LexicalIndex | None = None
         self._llm = None
+        self.abstainer = Abstainer.load(embedder.name, settings.answer.refusal_threshold)
         self.refresh()
 
     @classmethod
@@ -174,14 +185,19 @@ class Engine:
     # -- questions -------------------------------------------------------------------------------------------
 
     def retrieve(
-        self, question: str, k: int | None = None, doc_ids: Sequence[str] | None = None, fusion: str | None = None
+        self,
+        question: str,
+        k: int | None = None,
+        doc_ids: Sequence[str] | None = None,
+        fusion: str | None = None,
+        chinese: bool | None = None,
     ) -> Retrieval:
         """Ranked passages only (no answer)."""
         self.refresh()
         if not self.manifest.complete():
             raise EmptyIndexError("the index is empty; add reports and run `reportqa ingest`")
         retriever = HybridRetriever(self.store, self.lexical, self.embedder, self.settings.retrieval, self._reranker)
-        return retriever.retrieve(question, k=k, doc_ids=doc_ids, fusion=fusion)
+        return retriever.retrieve(question, k=k, doc_ids=doc_ids, fusion=fusion, chinese=chinese)
 
     def ask(self, question: str, history: Sequence[Any] | None = None, **options: Any) -> Answer:
         """Answer one question. Options: ``mode``, ``top_k``, ``documents`` (names), ``doc_ids``."""
@@ -206,68 +222,31 @@ class Engine:
         started = time.perf_counter()
         mode = mode or self.settings.answer.mode
         top_k = top_k or self.settings.retrieval.top_k
-        question = (question or "").strip()
-        chinese = is_chinese(question) if question else True
-        if not question or not any(ch.isalnum() for ch in question):
-            text = EMPTY_QUESTION_ZH if chinese else EMPTY_QUESTION_EN
+        asked = analyse(question or "", MAX_QUESTION_CHARS)
+        chinese = asked.lang == "zh"
+        if asked.problem:
+            text = problem_text(asked.problem, chinese)
             yield AnswerEvent("delta", text)
-            yield AnswerEvent("answer", answer=Answer(question=question, text=text, refused=True, mode=mode, lang="zh" if chinese else "en"))
+            yield AnswerEvent("answer", answer=Answer(question=asked.text, text=text, refused=True, mode=mode,
+                                                      lang=asked.lang))
             return
         notices: list[str] = []
-        if len(question) > MAX_QUESTION_CHARS:
-            question = question[:MAX_QUESTION_CHARS]
+        if asked.truncated:
             notices.append(f"The question was cut to its first {MAX_QUESTION_CHARS} characters.")
         if documents:
             doc_ids = [*(doc_ids or []), *self.resolve_documents(documents)]
-
-        if mode == "llm" and not self.settings.llm.configured:
-            notices.append("No LLM endpoint is configured (REPORTQA_LLM_BASE_URL, REPORTQA_LLM_MODEL); "
-                           "answering extractively.")
-            mode = "extractive"
-
-        search_query = question
-        if mode == "llm":
-            try:
-                search_query = self._llm_answerer().condense(question, history or [])
-            except LLMUnavailableError as exc:
-                notices.append(f"{exc} Answered extractively instead.")
-                mode = "extractive"
-        if mode == "extractive":
-            search_query = carry_subject(question, history or [])
-
-        settings = self.settings.retrieval
-        rerank = settings.evidence_rerank and self._reranker is None
-        pool_size = max(settings.passages, top_k, settings.evidence_pool if rerank else 0)
-        retrieval = self.retrieve(search_query, k=pool_size, doc_ids=doc_ids)
-        passages = retrieval.passages
-        timings = dict(retrieval.timings)
-        timings["retrieve_ms"] = _ms(started)
-
+        mode, search_query = self._search_query(asked, history or [], mode, notices)
+        found = self.gather(asked, search_query, top_k, doc_ids)
+        passages, timings = found.passages, found.timings
         answer_started = time.perf_counter()
-        pool = score_sentences(
-            passages, retrieval.query_vector, retrieval.query_tokens, self.files, self.lexical, question
-        )
-        if rerank:
-            passages = rerank_by_evidence(passages, pool, settings.evidence_rerank_weight)
-        passages = passages[: max(settings.passages, top_k)]
-        kept = {p.chunk.id: p for p in passages[:top_k]}
-        # The answer draws on the top_k passages only; their sentences keep the (re)ranked passage objects.
-        sentences = [replace(s, passage=kept[s.passage.chunk.id]) for s in pool if s.passage.chunk.id in kept]
-        timings["evidence_ms"] = _ms(answer_started)
-        passage_lang_chinese = bool(passages) and passages[0].chunk.lang.startswith("zh")
-        strength = evidence_strength(
-            sentences,
-            cross_lingual=chinese != passage_lang_chinese,
-            vocabulary_coverage=retrieval.timings.get("vocabulary_coverage", 1.0),
-        )
-        refused = strength < self.settings.answer.refusal_threshold
-        timings["evidence"] = round(strength, 4)
-
+        refused = not found.decision.answer
         answer: Answer | None = None
         if not refused and mode == "llm":
             answerer = self._llm_answerer()
             try:
-                for kind, payload in answerer.stream(question, passages[:top_k], chinese, self):
+                listed = compose_list(asked, found.sentences, self.files) if asked.kind == "list" else None
+                items = listed.citations if listed is not None else ()
+                for kind, payload in answerer.stream(asked.text, passages[:top_k], chinese, self, items):
                     if kind == "delta":
                         yield AnswerEvent("delta", payload)
                     elif payload.refused:
@@ -277,35 +256,96 @@ class Engine:
             except LLMUnavailableError as exc:
                 notices.append(f"{exc} Answered extractively instead.")
                 yield AnswerEvent("notice", notices[-1])
-                mode = "extractive"
-        if answer is None and not refused:
-            draft = compose_extractive(sentences, self.settings.answer.max_sentences, english=not chinese,
-                                       document_text=self.source_text)
-            if draft.citations:
+        if answer is None and (mode == "extractive" or not refused):
+            draft = self._compose(asked, search_query, found)
+            if draft is not None and draft.citations:
                 for piece in _pieces(draft.text):
                     yield AnswerEvent("delta", piece)
-                answer = Answer(question=question, text=draft.text, refused=False, mode="extractive",
+                answer = Answer(question=asked.text, text=draft.text, refused=False, mode="extractive",
                                 citations=draft.citations)
-            else:
-                refused = True
         if answer is None:
             text = refusal_text(chinese)
             yield AnswerEvent("delta", text)
-            answer = Answer(question=question, text=text, refused=True, mode=mode)
-        timings["answer_ms"] = _ms(answer_started)
+            answer = Answer(question=asked.text, text=text, refused=True, mode=mode)
+        timings["answer_ms"] = timings.get("evidence_ms", 0.0) + _ms(answer_started)
         timings["total_ms"] = _ms(started)
-        yield AnswerEvent(
-            "answer",
-            answer=answer.model_copy(
-                update={
-                    "passages": passages,
-                    "timings": timings,
-                    "notices": notices + answer.notices,
-                    "lang": "zh" if chinese else "en",
-                    "question": question,
-                }
-            ),
-        )
+        update = {"passages": passages, "timings": timings, "notices": notices + answer.notices,
+                  "lang": asked.lang, "question": asked.text, "signals": found.decision.signals}
+        yield AnswerEvent("answer", answer=answer.model_copy(update=update))
+
+    def _compose(self, asked: Question, search_query: str, found: Gathered) -> ExtractiveDraft | None:
+        """The extractive answer, or None to refuse: a comparison of named reports or names gets one block per
+        subject (each searched and judged on its own); otherwise, when the evidence answers, a whole list or a
+        summary when asked for and the structure holds one, else the few best sentences."""
+        titles = [(r.doc_id, r.title) for r in self.manifest.complete()]
+        # A report may be named in the other language ("the AI infrastructure services analysis").
+        asked = replace(asked, terms=(*asked.terms, *found.translated))
+        subjects = comparison_subjects(asked, titles) if asked.kind == "comparison" else []
+        if subjects:
+            topic = topic_query(asked, search_query, subjects)
+            return compose_comparison(asked, [(s, self._evidence_on(asked, topic, s, found)) for s in subjects])
+        if not found.decision.answer:
+            return None
+        draft = None
+        if asked.kind == "list":
+            draft = compose_list(asked, found.sentences, self.files)
+        elif asked.kind == "summary":
+            draft = compose_summary(asked, found.sentences, self.files, found.query_vector, found.groups, titles)
+        if draft is None or not draft.citations:
+            draft = compose_extractive(found.sentences, self.settings.answer.max_sentences,
+                                       english=asked.lang == "en", document_text=self.source_text)
+        return draft
+
+    def _evidence_on(self, asked: Question, search_query: str, subject: Subject, found: Gathered) -> list[Sentence] | None:
+        """The evidence on one subject of a comparison: for a report, a search of that report alone, which the
+        abstainer must find to answer; for a name, the sentences of the evidence that mention it."""
+        if subject.doc_id is None:
+            return [s for s in found.sentences if any(form in fold(s.text) for form in subject.forms)] or None
+        own = self.gather(asked, search_query, self.settings.retrieval.top_k, [subject.doc_id])
+        return own.sentences if own.decision.answer else None
+
+    def gather(
+        self, asked: Question, search_query: str, top_k: int, doc_ids: Sequence[str] | None = None
+    ) -> Gathered:
+        """Retrieve passages, score their sentences as evidence, and decide whether they answer the question."""
+        started = time.perf_counter()
+        settings = self.settings.retrieval
+        rerank = settings.evidence_rerank and self._reranker is None
+        pool_size = max(settings.passages, top_k, settings.evidence_pool if rerank else 0)
+        retrieval = self.retrieve(search_query, k=pool_size, doc_ids=doc_ids, chinese=asked.lang == "zh")
+        timings = dict(retrieval.timings)
+        timings["retrieve_ms"] = _ms(started)
+        evidence_started = time.perf_counter()
+        tokens = retrieval.query_tokens
+        groups = (self.lexical.term_groups(tokens, retrieval.translated) if self.lexical is not None
+                  else [(1.0, frozenset({t})) for t in dict.fromkeys(tokens)])
+        pool = score_sentences(retrieval.passages, retrieval.query_vector, groups, self.files, asked)
+        passages = retrieval.passages
+        if rerank:
+            passages = rerank_by_evidence(passages, pool, settings.evidence_rerank_weight)
+        passages = passages[: max(settings.passages, top_k)]
+        kept = {p.chunk.id: p for p in passages[:top_k]}
+        # The answer draws on the top_k passages only; their sentences keep the (re)ranked passage objects.
+        sentences = [replace(s, passage=kept[s.passage.chunk.id]) for s in pool if s.passage.chunk.id in kept]
+        signals = measure_signals(asked, sentences, passages, tokens, self.lexical, timings)
+        decision = self.abstainer.decide(signals)
+        timings["evidence_ms"] = _ms(evidence_started)
+        timings["answerable"] = round(decision.probability, 4)
+        return Gathered(passages, sentences, decision, timings, retrieval.query_vector, tuple(retrieval.translated),
+                        groups)
+
+    def _search_query(self, asked: Question, history: Sequence[Any], mode: Mode, notices: list[str]) -> tuple[Mode, str]:
+        """The answer mode that will be used and the text to retrieve with (a follow-up carries its subject)."""
+        if mode == "llm" and not self.settings.llm.configured:
+            notices.append("No LLM endpoint is configured (REPORTQA_LLM_BASE_URL, REPORTQA_LLM_MODEL); "
+                           "answering extractively.")
+            mode = "extractive"
+        if mode == "llm":
+            try:
+                return mode, self._llm_answerer().condense(asked.text, history)
+            except LLMUnavailableError as exc:
+                notices.append(f"{exc} Answered extractively instead.")
+        return "extractive", search_text(asked, previous_questions(history))
 
     def _llm_answerer(self):
         if self._llm is None:
@@ -317,17 +357,6 @@ class Engine:
                 max_sentences=self.settings.answer.max_sentences + 1,
             )
         return self._llm
-
-
-def carry_subject(question: str, history: Sequence[Any]) -> str:
-    """For a follow-up question, put the previous question in front so retrieval knows what "it" is."""
-    previous = previous_questions(history)
-    if not previous:
-        return question
-    short = len(question) <= 8 if is_chinese(question) else len(question.split()) <= 4
-    if short or _FOLLOW_UP_RE.match(question):
-        return f"{previous[-1]} {question}"
-    return question
 
 
 def previous_questions(history: Sequence[Any]) -> list[str]:
@@ -351,4 +380,4 @@ def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000.0, 2)
 
 
-__all__ = ["Answer", "AnswerEvent", "Engine", "Passage", "carry_subject"]
+__all__ = ["Answer", "AnswerEvent", "Engine", "Passage"]

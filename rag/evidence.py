@@ -10,22 +10,16 @@ import bisect
 import re
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from rag.answer_type import (
-    figure_fits_question,
-    is_byline,
-    question_names,
-    states_answer_number,
-    wants_author,
-    wants_number,
-)
 from rag.docfiles import read_sentence_vectors, read_sidecar
-from rag.lexical import LexicalIndex
-from rag.models import Passage
+from rag.blocks import DocumentStructure
+from rag.models import Chunk, Passage
+from rag.question import Question, answer_fits
 from rag.text import block_start, line_start, tokenize
 
 # Weights of the sentence score; chosen on the dev set (eval/questions/reports-dev.jsonl), see README "Figures".
@@ -38,6 +32,13 @@ LABEL_PENALTY = 0.05
 LABEL_MAX_CHARS = 16
 # For "who wrote this report?", a byline is the answer whatever its wording; it gets this much on top.
 BYLINE_BONUS = 0.15
+# Answers of these kinds are a figure or a date: a sentence without one is ranked below those with one.
+TYPED_KINDS = ("figure", "date")
+# A byline: "作者：…", "*分析：市场研究部 王涛*", "By Jane Doe", on a line of its own.
+_BYLINE_RE = re.compile(
+    r"^[\s*_>]*(?:(?:作者|撰文|撰稿|执笔|分析师?|文|编辑|[Aa]uthors?)\s*[：:]|(?:[Ww]ritten )?[Bb]y\s+[A-Z\u4e00-\u9fff])"
+)
+BYLINE_MAX_CHARS = 80
 TITLE_MAX_CHARS = 40
 # "2023年-2027年中国教育智能硬件市场规模（单位：亿元）": the title of a chart whose figures did not survive export.
 _CHART_TITLE_RE = re.compile(r"[（(]单位[:：]|^\d{4}\s*年?\s*[-–~至]\s*\d{4}\s*年")
@@ -59,12 +60,29 @@ class Sentence:
 
 
 @dataclass
-class _DocSentences:
+class DocumentEntry:
     text: str
     starts: list[int]
     ends: list[int]
     vectors: np.ndarray | None
     tokens: list[str] | None  # space-joined tokens per sentence, from ingest
+    chunks: list[dict] = field(default_factory=list)  # the sidecar's chunk records: id, start, end, section, page
+    structure_data: dict | None = None
+
+    @cached_property
+    def structure(self) -> DocumentStructure:
+        """The document's typed blocks, read at ingest (empty for an index from before structure)."""
+        return DocumentStructure.from_dict(self.structure_data)
+
+    def chunk_holding(self, start: int, end: int, like: Chunk) -> Chunk | None:
+        """The chunk of this document that holds ``[start, end)`` (the first one, when chunks overlap), as a
+        ``Chunk`` with the document fields of ``like`` (a chunk of the same document)."""
+        for index, record in enumerate(self.chunks):
+            if record["start"] <= start and end <= record["end"]:
+                return Chunk(id=record["id"], doc_id=like.doc_id, index=index, source=like.source, title=like.title,
+                             section=record.get("section", ""), page=record.get("page"), start=record["start"],
+                             end=record["end"], text=self.text[record["start"] : record["end"]], lang=like.lang)
+        return None
 
     def sentence_tokens(self, index: int) -> set[str]:
         if self.tokens is not None:
@@ -84,11 +102,11 @@ class DocumentFiles:
 
     def __init__(self, docs_dir: Path, capacity: int = 64) -> None:
         self.docs_dir = docs_dir
-        self._cache: OrderedDict[str, _DocSentences | None] = OrderedDict()
+        self._cache: OrderedDict[str, DocumentEntry | None] = OrderedDict()
         self._capacity = capacity
         self._lock = threading.Lock()
 
-    def get(self, doc_id: str) -> _DocSentences | None:
+    def get(self, doc_id: str) -> DocumentEntry | None:
         with self._lock:
             if doc_id in self._cache:
                 self._cache.move_to_end(doc_id)
@@ -103,7 +121,8 @@ class DocumentFiles:
             tokens = sidecar.get("sentence_tokens")
             if tokens is not None and len(tokens) != len(spans):
                 tokens = None
-            entry = _DocSentences(sidecar["text"], [s for s, _ in spans], [e for _, e in spans], vectors, tokens)
+            entry = DocumentEntry(sidecar["text"], [s for s, _ in spans], [e for _, e in spans], vectors, tokens,
+                                  sidecar.get("chunks", []), sidecar.get("structure"))
         with self._lock:
             self._cache[doc_id] = entry
             while len(self._cache) > self._capacity:
@@ -122,35 +141,27 @@ class DocumentFiles:
 def score_sentences(
     passages: list[Passage],
     query_vector: np.ndarray,
-    query_tokens: list[str],
+    groups: list[tuple[float, frozenset[str]]],
     files: DocumentFiles,
-    lexical: LexicalIndex | None,
-    question: str = "",
+    question: Question,
 ) -> list[Sentence]:
     """Every sentence of ``passages`` scored for how well it answers ``question``, best first.
 
-    For a question that asks for a figure, a sentence that states none cannot be the answer: it is marked
+    ``groups`` are the question's terms, each with its forms in either language and a weight (see
+    ``LexicalIndex.term_groups``), so a sentence in the other language than the question still covers them. For a
+    question that asks for a figure or a date, a sentence that carries none cannot be the answer: it is marked
     ``typed=False`` and ranked below the sentences that can.
     """
-    needs_number = wants_number(question)
-    needs_author = wants_author(question)
-    weights = {t: (lexical.token_weight(t) if lexical else 1.0) for t in set(query_tokens)}
-    total_weight = sum(weights.values()) or 1.0
-    known = lexical.idf.get if lexical else (lambda token: None)
-    translate = lexical.chinese_terms if lexical else None
-    names = question_names(question, set(query_tokens), known, translate) if needs_number else {}
+    needs_type = question.kind in TYPED_KINDS
+    total_weight = sum(w for w, _ in groups) or 1.0
     query = np.asarray(query_vector, dtype=np.float32)
     sentences: list[Sentence] = []
     seen: set[tuple[int, int, str]] = set()
-    about: dict[str, set[str]] = {}  # per document: the tokens of its title and file name
     for passage in passages:
         chunk = passage.chunk
         doc = files.get(chunk.doc_id)
         if doc is None:
             continue
-        # A question may name the report itself ("In the Analysys survey…"): its title and file name count as context.
-        if names and chunk.doc_id not in about:
-            about[chunk.doc_id] = set(tokenize(f"{chunk.title} {Path(chunk.source).stem.replace('-', ' ')}"))
         first = bisect.bisect_left(doc.starts, chunk.start)
         last = bisect.bisect_right(doc.starts, chunk.end - 1)
         if doc.vectors is not None and last > first:
@@ -168,31 +179,22 @@ def score_sentences(
             # A list item or table row often names its subject only in the first line of its block
             # ("- 腾讯云TI-ONE ..." then "- 适用：游戏、社交等场景"); the block's head lends it that context.
             context = set(tokens)
-            spans = _block_context(doc.text, start)
-            for span in spans:
+            for span in _block_context(doc.text, start):
                 context |= doc.tokens_at(*span)
             lead = _line_lead(doc, index)
             if lead is not None:
                 context |= doc.sentence_tokens(lead)
-            lexical_score = max(_coverage(tokens, weights, total_weight),
-                                BLOCK_CONTEXT_WEIGHT * _coverage(context, weights, total_weight))
+            lexical_score = max(coverage(tokens, groups, total_weight),
+                                BLOCK_CONTEXT_WEIGHT * coverage(context, groups, total_weight))
             dense = float(dense_scores[offset])
             score = DENSE_WEIGHT * dense + LEXICAL_WEIGHT * lexical_score + RANK_WEIGHT / passage.rank
             label = _is_label(text)
-            if needs_author and is_byline(text):
+            if question.asks_author and is_byline(text):
                 label = False
                 score += BYLINE_BONUS
             if label:
                 score -= LABEL_PENALTY
-            typed = not needs_number or (
-                states_answer_number(text, question)
-                and figure_fits_question(
-                    question,
-                    names,
-                    context | about.get(chunk.doc_id, set()),
-                    " ".join(doc.text[a:b] for a, b in [(start, end), *spans]),  # the years it is read with
-                )
-            )
+            typed = not needs_type or answer_fits(question, text)
             if not typed:
                 score -= UNTYPED_PENALTY
             sentences.append(Sentence(passage, start, end, text, dense, lexical_score, score, typed, label))
@@ -200,8 +202,14 @@ def score_sentences(
     return sentences
 
 
-def _coverage(tokens: set[str], weights: dict[str, float], total_weight: float) -> float:
-    return sum(w for t, w in weights.items() if t in tokens) / total_weight
+def coverage(tokens: set[str], groups: list[tuple[float, frozenset[str]]], total_weight: float) -> float:
+    return sum(w for w, forms in groups if not forms.isdisjoint(tokens)) / total_weight
+
+
+def is_byline(sentence: str) -> bool:
+    """Whether the sentence is a byline naming who wrote or analysed the report."""
+    stripped = sentence.strip()
+    return len(stripped) <= BYLINE_MAX_CHARS and "\n" not in stripped and bool(_BYLINE_RE.match(stripped))
 
 
 def _block_context(text: str, start: int) -> list[tuple[int, int]]:
@@ -221,7 +229,7 @@ def _block_context(text: str, start: int) -> list[tuple[int, int]]:
     return spans
 
 
-def _line_lead(doc: _DocSentences, index: int) -> int | None:
+def _line_lead(doc: DocumentEntry, index: int) -> int | None:
     """The first sentence of the line that sentence ``index`` continues ("- AI大模型：指…。" before "典型代表包括…"),
     or None when the sentence starts its line."""
     begins = line_start(doc.text, doc.starts[index])

@@ -14,12 +14,12 @@ import logging
 import math
 import shutil
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from rag.bilingual import build_glossary, chinese_terms
+from rag.bilingual import build_glossary, build_reverse_glossary, chinese_terms, english_terms, word_translations
 from rag.docfiles import read_sidecar
 from rag.files import write_atomic, write_json_atomic
 from rag.manifest import Manifest
@@ -39,9 +39,11 @@ class LexicalIndex:
         generation: int,
         idf: dict[str, float],
         glossary: dict[str, list[str]] | None = None,
+        reverse_glossary: dict[str, list[str]] | None = None,
     ) -> None:
         self._retriever = retriever
         self.glossary = glossary or {}
+        self.reverse_glossary = reverse_glossary or {}
         self.chunk_ids = chunk_ids
         self.generation = generation
         self._docs = np.asarray(chunk_docs)
@@ -53,9 +55,37 @@ class LexicalIndex:
         """Words of the reports that translate the English words of ``question`` (see ``rag.bilingual``)."""
         return chinese_terms(question, self.glossary)
 
+    def english_terms(self, tokens: Iterable[str]) -> list[str]:
+        """Words of the reports that translate the Chinese tokens of a question (see ``rag.bilingual``)."""
+        return english_terms(tokens, self.reverse_glossary)
+
+    def translations(self, text: str, tokens: Iterable[str], chinese: bool) -> list[str]:
+        """The reports' words in the other language for a question's words: English words for a Chinese question,
+        Chinese words for an English one (only words the reports use)."""
+        return self.english_terms(tokens) if chinese else self.chinese_terms(text)
+
     def token_weight(self, token: str) -> float:
         """Inverse document frequency of a token over the chunks."""
         return self.idf.get(token, self.max_idf)
+
+    def term_groups(self, tokens: Sequence[str], translated: Sequence[str]) -> list[tuple[float, frozenset[str]]]:
+        """The question's terms for scoring a sentence in either language: each token of the question with the
+        reports' words for it in the other language, weighted by the IDF of the rarest form the reports use.
+        Translations of phrases ("chip makers" → 芯片厂商) that no single word accounts for make one more group."""
+        groups = []
+        attributed: set[str] = set()
+        for token in dict.fromkeys(tokens):
+            if token in translated:
+                continue
+            forms = {token, *word_translations(token, self.glossary, self.reverse_glossary)} & ({token} | set(translated))
+            attributed |= forms
+            known = [self.idf[f] for f in forms if f in self.idf]
+            groups.append((max(known) if known else self.max_idf, frozenset(forms)))
+        leftover = [t for t in translated if t not in attributed]
+        if leftover and groups:
+            weight = sum(w for w, _ in groups) / len(groups)
+            groups.append((weight, frozenset(leftover)))
+        return groups
 
     @classmethod
     def load(cls, lexical_dir: Path, attempts: int = 3) -> LexicalIndex | None:
@@ -89,7 +119,12 @@ class LexicalIndex:
             glossary = json.loads((folder / "glossary.json").read_text(encoding="utf-8"))
         except FileNotFoundError:
             glossary = {}  # built by an older version: English questions go without Chinese keywords until rebuilt
-        return cls(retriever, meta["chunk_ids"], meta["chunk_docs"], meta["generation"], meta["idf"], glossary)
+        try:
+            reverse = json.loads((folder / "glossary-zh.json").read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            reverse = {}  # likewise for Chinese questions over English reports
+        return cls(retriever, meta["chunk_ids"], meta["chunk_docs"], meta["generation"], meta["idf"], glossary,
+                   reverse)
 
     def coverage(self, tokens: list[str]) -> float:
         """Share (IDF-weighted) of the query's tokens that occur in the corpus at all.
@@ -121,6 +156,9 @@ def build_lexical_index(lexical_dir: Path, docs_dir: Path, manifest: Manifest) -
     chunk_ids: list[str] = []
     chunk_docs: list[str] = []
     corpus: list[list[str]] = []
+    # Chinese questions are given English words only from English reports: the Latin words inside Chinese reports
+    # ("AI", "model") are not what such a question needs translated.
+    english_vocabulary: set[str] = set()
     for record in sorted(manifest.complete(), key=lambda r: r.source):
         sidecar = read_sidecar(docs_dir, record.doc_id)
         if sidecar is None or sidecar.get("content_hash") != record.content_hash:
@@ -130,6 +168,8 @@ def build_lexical_index(lexical_dir: Path, docs_dir: Path, manifest: Manifest) -
             chunk_ids.append(chunk["id"])
             chunk_docs.append(record.doc_id)
             corpus.append(chunk["tokens"].split(" ") if chunk["tokens"] else [])
+            if record.lang == "en":
+                english_vocabulary.update(corpus[-1])
     name = f"g{manifest.generation:06d}"
     folder = lexical_dir / name
     shutil.rmtree(folder, ignore_errors=True)
@@ -144,6 +184,7 @@ def build_lexical_index(lexical_dir: Path, docs_dir: Path, manifest: Manifest) -
     n = len(corpus)
     idf = {t: round(math.log(1 + (n - df + 0.5) / (df + 0.5)), 4) for t, df in document_frequency.items() if t}
     write_json_atomic(folder / "glossary.json", build_glossary(idf))
+    write_json_atomic(folder / "glossary-zh.json", build_reverse_glossary(english_vocabulary))
     write_json_atomic(
         folder / "chunks.json",
         {"generation": manifest.generation, "chunk_ids": chunk_ids, "chunk_docs": chunk_docs, "idf": idf},

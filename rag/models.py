@@ -91,6 +91,7 @@ class Answer(BaseModel):
     timings: dict[str, float] = {}
     notices: list[str] = Field(default_factory=list, description="Things the user should know, e.g. a fallback.")
     lang: str = "zh"
+    signals: dict[str, float] = Field(default_factory=dict, description="What the abstainer measured (rag.abstain).")
 
     @property
     def latency_ms(self) -> float:

@@ -51,6 +51,7 @@ from rag.text import _STOPWORDS, _jieba, cjk_ratio, fold, tokenize
 Kind = Literal["figure", "date", "person", "organisation", "place", "list", "summary", "comparison", "yesno", "open"]
 UnitClass = Literal["money", "percent", "count", "people", "duration", "date", "year", "multiple", "size", ""]
 Problem = Literal["empty", "no_words", "unsupported_language", "url_or_code"]
+_INVISIBLE_RE = re.compile(r"[\u200b-\u200f\u2060\ufeff\u00ad]")
 
 VOCAB_PATH = Path(__file__).with_name("question_vocab.yaml")
 
@@ -626,7 +627,7 @@ def analyse(text: str, max_chars: int = 2000) -> Question:
     truncated = len(stripped) > max_chars
     if truncated:
         stripped = stripped[:max_chars].rstrip()
-    if not stripped:
+    if not stripped or not _INVISIBLE_RE.sub("", stripped).strip():  # spaces and zero-width characters only
         return _blank("", truncated, "empty")
     if not any(ch.isalnum() for ch in stripped):
         return _blank(stripped, truncated, "no_words")

@@ -9,7 +9,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -18,7 +18,8 @@ from rag.lexical import LexicalIndex
 from rag.models import Chunk, Passage
 from rag.settings import RetrievalSettings
 from rag.store import ChunkStore
-from rag.text import is_chinese, tokenize
+from rag.question import analyse
+from rag.text import tokenize
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +31,9 @@ class Retrieval:
 
     passages: list[Passage]
     query_vector: np.ndarray
-    query_tokens: list[str]
+    query_tokens: list[str]  # the question's tokens followed by their translations
     timings: dict[str, float]
+    translated: list[str] = field(default_factory=list)  # the reports' words in the other language
 
 
 class HybridRetriever:
@@ -57,8 +59,10 @@ class HybridRetriever:
         k: int | None = None,
         doc_ids: Iterable[str] | None = None,
         fusion: str | None = None,
+        chinese: bool | None = None,
     ) -> Retrieval:
-        """The ``k`` best passages for ``query`` (default ``settings.passages``), best first."""
+        """The ``k`` best passages for ``query`` (default ``settings.passages``), best first. ``chinese`` is the
+        question's language when the caller has analysed it (see ``rag.question``)."""
         k = k or self.settings.passages
         fusion = fusion or self.settings.fusion
         doc_ids = list(doc_ids) if doc_ids is not None else None
@@ -82,13 +86,20 @@ class HybridRetriever:
         vocabulary = self.lexical.coverage(query_tokens) if self.lexical is not None else 0.0
         timings["vocabulary_coverage"] = round(vocabulary, 3)
         translated = []
-        if self.lexical is not None and not is_chinese(query):
-            # English words get the report's Chinese words for them (nothing when the reports are in English).
-            translated = self.lexical.chinese_terms(query)
+        if self.lexical is not None:
+            # Words in the other language of the reports: Chinese ones for an English question, English ones for a
+            # Chinese question (nothing when the shelf holds no text in that language).
+            chinese = analyse(query).lang == "zh" if chinese is None else chinese
+            translated = [t for t in self.lexical.translations(query, query_tokens, chinese) if t not in query_tokens]
             query_tokens += translated
         lexical: list[tuple[str, float]] = []
+        other: list[tuple[str, float]] = []
         if fusion in ("rrf", "bm25") and self.lexical is not None:
             lexical = self.lexical.search(query_tokens, n, doc_ids)
+            if translated:
+                # On a shelf in both languages the question's own words find the reports in its language first; the
+                # translations alone rank the reports in the other one.
+                other = self.lexical.search(translated, n, doc_ids)
         timings["bm25_ms"] = _ms(started)
 
         started = time.perf_counter()
@@ -96,14 +107,20 @@ class HybridRetriever:
         # questions share few tokens with the reports; their BM25 hits are mostly noise).
         coverage = self.lexical.coverage(query_tokens) if translated else vocabulary
         timings["bm25_coverage"] = round(coverage, 3)
-        passages = self._fuse(dense, lexical, fusion, self.settings.bm25_weight * coverage)
+        # The translations' own ranking matters as much as the question's words find reports in its language: on
+        # a shelf without such reports the combined ranking above is already the translations' ranking.
+        passages = self._fuse(dense, [(lexical, self.settings.bm25_weight * coverage),
+                                      (other, self.settings.translated_weight * vocabulary)], fusion)
         if self.reranker is not None and passages:
             passages = self.reranker.rerank(query, passages)
         timings["fuse_ms"] = _ms(started)
-        return Retrieval(passages[:k], query_vector, query_tokens, timings)
+        return Retrieval(passages[:k], query_vector, query_tokens, timings, translated)
 
     def _fuse(
-        self, dense: list[tuple[Chunk, float]], lexical: list[tuple[str, float]], fusion: str, bm25_weight: float
+        self,
+        dense: list[tuple[Chunk, float]],
+        keyword_lists: list[tuple[list[tuple[str, float]], float]],
+        fusion: str,
     ) -> list[Passage]:
         rrf_k = self.settings.rrf_k
         chunks: dict[str, Chunk] = {}
@@ -116,11 +133,12 @@ class HybridRetriever:
             scores[chunk.id] = scores.get(chunk.id, 0.0) + (
                 self.settings.dense_weight / (rrf_k + rank + 1) if fusion == "rrf" else similarity
             )
-        for rank, (chunk_id, score) in enumerate(lexical):
-            bm25_scores[chunk_id] = score
-            scores[chunk_id] = scores.get(chunk_id, 0.0) + (
-                bm25_weight / (rrf_k + rank + 1) if fusion == "rrf" else score
-            )
+        for lexical, bm25_weight in keyword_lists:
+            for rank, (chunk_id, score) in enumerate(lexical):
+                bm25_scores[chunk_id] = max(score, bm25_scores.get(chunk_id, 0.0))
+                scores[chunk_id] = scores.get(chunk_id, 0.0) + (
+                    bm25_weight / (rrf_k + rank + 1) if fusion == "rrf" else score
+                )
         missing = [chunk_id for chunk_id in scores if chunk_id not in chunks]
         if missing:
             # BM25 hits the dense search did not return; a stale lexical id that is gone from the store is dropped.

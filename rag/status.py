@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rag.abstain import Abstainer
 from rag.errors import ReportQAError
 from rag.manifest import Manifest
 from rag.settings import Settings
@@ -46,8 +47,12 @@ def index_status(settings: Settings) -> dict[str, Any]:
     pending = [r.source for r in manifest.documents.values() if r.status == "pending"]
     if pending:
         problems.append(f"an interrupted ingest left {len(pending)} document(s) unfinished; run `reportqa ingest`")
+    abstainer = Abstainer.load(manifest.embedder or settings.store.embedder, settings.answer.refusal_threshold)
+    if abstainer.model is None:
+        problems.append(abstainer.reason)
     return {
         "data_dir": str(settings.data_dir.resolve()),
+        "abstainer": abstainer.method,
         "store": settings.store.chroma_url or str(settings.chroma_dir.resolve()),
         "collection": settings.store.collection,
         "embedder": manifest.embedder or settings.store.embedder,

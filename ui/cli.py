@@ -191,19 +191,51 @@ def evaluate(
     out: Annotated[Path, typer.Option("--out", help="Folder for results, metrics and reports.")] = Path("eval/out"),
     mode: Annotated[Optional[str], typer.Option(help="extractive (default) or llm.")] = None,
     compare: Annotated[Optional[list[str]], typer.Option("--compare", help="Also run these configurations.")] = None,
+    corpus: Annotated[Optional[Path], typer.Option(
+        "--corpus", help="Answer over this folder's documents, ingested once into "
+        ".reportqa-eval/<name>-<hash>/ (or --data-dir); later runs reuse that index.", show_default=False,
+    )] = None,
     data_dir: DataDirOption = None,
 ) -> None:
     """Run a question set and write results.jsonl, metrics.json, report.md and report.html."""
-    from eval.runner import run_evaluation
+    from eval.runner import corpus_overrides, run_evaluation
 
     with user_errors():
-        settings = load_settings(data_dir)
+        overrides = corpus_overrides(corpus, data_dir)
+        settings = load_settings(overrides.pop("data_dir", data_dir), **overrides)
         summary = run_evaluation(settings, questions, out, mode=mode, compare=compare or [], console=console)
     console.print(f"wrote {out}/report.md", highlight=False)
     if summary.get("gate_failures"):
         for failure in summary["gate_failures"]:
             err.print(f"[bold red]below floor:[/] {failure}", highlight=False)
         raise typer.Exit(1)
+
+
+@app.command()
+def calibrate(
+    out: Annotated[Optional[Path], typer.Option("--out", help="Model file (default: rag/abstainer.json).")] = None,
+) -> None:
+    """Fit the abstainer (when to say the reports do not answer) on the pooled development sets.
+
+    Each set is answered over its own documents, ingested once into .reportqa-eval/; the model, the embedder it
+    was fitted for and its cross-validated figures are written to the model file.
+    """
+    from eval.calibrate import calibrate as fit_abstainer
+    from eval.runner import corpus_data_dir
+    from rag.abstain import DEFAULT_MODEL_PATH
+
+    with user_errors():
+        settings = load_settings()
+        model = fit_abstainer(settings, corpus_data_dir, out or DEFAULT_MODEL_PATH,
+                              progress=lambda line: err.print(line, highlight=False))
+    cv = model["cross_validated"]["overall"]
+    console.print(
+        f"fitted on {model['rows']} questions ({', '.join(model['fitted_on'])}) for {model['embedder']}: "
+        f"cross-validated refusal of unanswerable {cv.get('refusal_accuracy', 0):.3f}, "
+        f"answerable refused {cv.get('false_refusal', 0):.3f} (threshold {model['threshold']})",
+        highlight=False,
+    )
+    console.print(f"wrote {out or DEFAULT_MODEL_PATH}", highlight=False)
 
 
 @contextmanager

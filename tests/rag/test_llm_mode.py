@@ -17,7 +17,7 @@ from llm_server import free_port, run_llama_server, smollm2_gguf_path
 from rag.answer_llm import _MARKER_RE, NOT_IN_REPORTS, check_citations
 from rag.engine import Engine
 from rag.models import Chunk, Passage
-from rag.refusal import REFUSAL_ZH
+from rag.messages import REFUSAL_ZH
 
 # An English question the 135M model answers (rather than replying NOT_IN_REPORTS) and whose sources fit its
 # 2048-token context; checked by experiment.

@@ -1,0 +1,135 @@
+"""List, summary and comparison questions answered whole, from the structure read at ingest (documents made here)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from rag.engine import Engine
+
+_MARKER_RE = re.compile(r"\[(\d+)\]")
+
+MOBILITY = """# 2030年城市出行报告
+
+## 摘要
+
+城市出行正在从私家车主导转向多种方式并存。共享出行与公共交通的衔接决定了未来十年的效率。
+
+## 一、城市出行的七大变化
+
+报告认为，城市出行将出现以下七个变化：
+
+1. 电动化全面普及：新车销售中电动车占比超过八成。
+2. 自动驾驶进入出租车队：首批城市开放全无人运营。
+3. 共享单车重新洗牌：头部企业合并，车辆数量下降。
+4. 地铁网络加密：换乘距离缩短到三百米以内。
+5. 拥堵收费试点：三座城市在核心区收取拥堵费。
+6. 低空出行起步：无人机配送覆盖郊区社区。
+7. 出行数据开放：政府平台向企业开放实时路况。
+
+## 二、出行成本
+
+通勤的平均成本每年下降百分之三，主要来自电价下降与车队规模效应。
+
+## 三、结论
+
+出行服务商需要尽早布局车队运营能力，公共交通与共享出行的一体化票务将成为标配。
+"""
+
+ENERGY = """# Grid Storage Outlook
+
+## Key findings
+
+Battery storage capacity on the grid doubled in two years. Long-duration storage remains too expensive for most utilities.
+
+## Storage technologies
+
+The report tracks these storage technologies:
+
+- Lithium-ion batteries: the default choice for four-hour storage.
+- Flow batteries: suited to long discharge, still costly.
+- Pumped hydro: the oldest and largest form of storage.
+- Compressed air: a few plants in operation.
+
+## Costs
+
+The cost of a four-hour lithium-ion system fell by 18 percent in 2024.
+"""
+
+LONG_LIST = "# 长清单\n\n## 全部站点\n\n本报告收录的监测站如下：\n\n" + "\n".join(
+    f"{i}. 第{i}号监测站：位于示例河流第{i}段。" for i in range(1, 41)
+) + "\n"
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    from ingest.pipeline import run_ingest
+    from rag.settings import Settings
+
+    root = tmp_path_factory.mktemp("structured")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / "mobility.md").write_text(MOBILITY, encoding="utf-8")
+    (corpus / "energy.md").write_text(ENERGY, encoding="utf-8")
+    (corpus / "stations.md").write_text(LONG_LIST, encoding="utf-8")
+    settings = Settings(data_dir=root / "data", corpus_dir=corpus)
+    assert run_ingest(settings).ok
+    return Engine.from_settings(settings)
+
+
+def _cited_quotes(answer) -> list[str]:
+    numbers = {int(n) for n in _MARKER_RE.findall(answer.text)}
+    assert numbers == {c.n for c in answer.citations}, answer.text
+    return [c.quote for c in answer.citations]
+
+
+def test_a_list_question_gets_every_item_each_cited_with_the_count(engine):
+    answer = engine.ask("报告认为城市出行会出现哪些变化？")
+    assert not answer.refused, answer.text
+    quotes = _cited_quotes(answer)
+    for head in ("电动化全面普及", "自动驾驶进入出租车队", "共享单车重新洗牌", "地铁网络加密", "拥堵收费试点",
+                 "低空出行起步", "出行数据开放"):
+        assert any(head in q for q in quotes), (head, answer.text)
+    assert "共7项" in answer.text
+
+
+def test_an_english_list_question_over_an_english_report_names_every_item(engine):
+    answer = engine.ask("What storage technologies does the grid storage outlook track?")
+    quotes = _cited_quotes(answer)
+    for head in ("Lithium-ion batteries", "Flow batteries", "Pumped hydro", "Compressed air"):
+        assert any(head in q for q in quotes), (head, answer.text)
+    assert answer.text.startswith("4 items")
+
+
+def test_a_long_list_shows_its_first_items_and_says_how_many_more(engine):
+    answer = engine.ask("本报告收录了哪些监测站？")
+    quotes = _cited_quotes(answer)
+    assert "共40项" in answer.text and "另有28项" in answer.text
+    assert len(quotes) == 12
+    assert len(answer.text) < 1500
+
+
+def test_every_quote_of_a_list_answer_is_the_exact_span_its_citation_names(engine):
+    answer = engine.ask("报告认为城市出行会出现哪些变化？")
+    for citation in answer.citations:
+        text = engine.source_text(citation.chunk.doc_id)
+        assert text[citation.quote_start : citation.quote_end] == citation.quote
+        assert citation.chunk.start <= citation.quote_start < citation.quote_end <= citation.chunk.end
+
+
+def test_a_summary_question_prefers_the_reports_own_summary_and_cites_every_sentence(engine):
+    answer = engine.ask("总结一下2030年城市出行报告的主要观点")
+    assert not answer.refused
+    quotes = _cited_quotes(answer)
+    assert any("城市出行正在从私家车主导转向多种方式并存" in q for q in quotes), answer.text
+    assert 2 <= len(quotes) <= 6
+    assert all(c.chunk.title == "2030年城市出行报告" for c in answer.citations)
+
+
+def test_a_comparison_gets_one_block_per_named_report(engine):
+    answer = engine.ask("城市出行报告和Grid Storage Outlook对成本分别怎么看？")
+    assert not answer.refused, answer.text
+    titles = {c.chunk.title for c in answer.citations}
+    assert titles == {"2030年城市出行报告", "Grid Storage Outlook"}, answer.text
+    assert "百分之三" in answer.text and "18 percent" in answer.text
