@@ -74,6 +74,8 @@ def score_record(question: Question, record: dict[str, Any]) -> dict[str, Any]:
         from eval.nuggets import score_nuggets
 
         scores.update(score_nuggets(question, record))
+        if not question.answer_keywords:
+            del scores["answer_keyword"]  # such a question is scored by its nuggets, not by keywords
     return scores
 
 
@@ -88,6 +90,8 @@ ANSWERABLE_METRICS = (
     "citation_has_evidence",
     "false_refusal",
 )
+# Scores of list, summary and comparison questions (see ``eval.nuggets``), averaged over the questions carrying them.
+NUGGET_METRICS = ("items_named", "items_belong", "entities_covered")
 
 
 def aggregate(questions: list[Question], scores: list[dict[str, Any]]) -> dict[str, Any]:
@@ -104,10 +108,15 @@ def aggregate(questions: list[Question], scores: list[dict[str, Any]]) -> dict[s
         unanswerable = [s for q, s in pairs if not q.answerable]
         out: dict[str, Any] = {"questions": len(pairs), "answerable": len(answerable)}
         for name in ANSWERABLE_METRICS:
-            if answerable:
-                out[name] = round(statistics.fmean(s[name] for s in answerable), 4)
+            carried = [s[name] for s in answerable if name in s]
+            if carried:
+                out[name] = round(statistics.fmean(carried), 4)
         if answerable:
             out["answered"] = round(1.0 - statistics.fmean(s["false_refusal"] for s in answerable), 4)
+        for name in NUGGET_METRICS:  # only list, summary and comparison questions carry these
+            carried = [s[name] for s in answerable if name in s]
+            if carried:
+                out[name] = round(statistics.fmean(carried), 4)
         if unanswerable:
             out["refusal_accuracy"] = round(statistics.fmean(float(s["refusal_correct"]) for s in unanswerable), 4)
         latencies = sorted(s["latency_ms"] for _, s in pairs)

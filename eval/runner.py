@@ -67,6 +67,9 @@ ANSWER_METRICS = (
     "false_refusal",
     "answered",
     "refusal_accuracy",
+    "items_named",
+    "items_belong",
+    "entities_covered",
 )
 FAILURE_PASSAGES = 3
 FAILURE_SNIPPET_CHARS = 120
@@ -405,6 +408,9 @@ def failure_reasons(question: Question, scores: dict[str, Any]) -> list[str]:
     if "false_refusal" in scores:
         if scores["false_refusal"]:
             reasons.append("refused to answer")
+        elif "items_named" in scores:
+            if scores["items_named"] < 1.0:
+                reasons.append(f"the answer names {scores['items_named']:.0%} of the expected items")
         elif not scores.get("answer_keyword"):
             reasons.append("the answer lacks every expected keyword")
     return reasons
