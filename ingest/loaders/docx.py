@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ingest.clean import clean_text
 from ingest.document import LoadedDocument, StructureHints
-from ingest.structure import is_junk_title, markdown_title, title_line
+from ingest.structure import markup_document_title
 from rag.errors import CorruptDocumentError
 
 # A real report's XML is a few MB; hundreds of MB, or a huge compression ratio, is a zip bomb.
@@ -78,11 +78,9 @@ def load_docx(path: Path, data: bytes) -> LoadedDocument:
     if not text:
         raise CorruptDocumentError(f"{path}: Word document has no text")
     core_title = (document.core_properties.title or "").strip()
-    heading = markdown_title(text)
-    title = (core_title if not is_junk_title(core_title) else "") or (heading[0] if heading else "")
     return LoadedDocument(
         path=path,
-        title=title or title_line(text) or path.stem,
+        title=markup_document_title(core_title, text, path.stem),
         text=text,
         kind="docx",
         hints=StructureHints(markup=markup, metadata_title=core_title or None),

@@ -8,7 +8,7 @@ from pathlib import Path
 from ingest.clean import clean_text
 from ingest.document import LoadedDocument, StructureHints
 from ingest.encoding import decode_bytes
-from ingest.structure import is_junk_title, markdown_title, title_line
+from ingest.structure import markup_document_title
 from rag.errors import CorruptDocumentError
 
 _BLOCKS = ("p", "li", "tr", "div", "section", "article", "blockquote", "pre", "br", "dd", "dt", "caption")
@@ -37,11 +37,9 @@ def load_html(path: Path, data: bytes) -> LoadedDocument:
     text = clean_text(markup)
     if not text:
         raise CorruptDocumentError(f"{path}: HTML page has no visible text")
-    heading = markdown_title(text)
-    title = (page_title if not is_junk_title(page_title) else "") or (heading[0] if heading else "")
     return LoadedDocument(
         path=path,
-        title=title or title_line(text) or path.stem,
+        title=markup_document_title(page_title, text, path.stem),
         text=text,
         kind="html",
         hints=StructureHints(markup=markup, metadata_title=page_title or None),
