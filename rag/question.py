@@ -227,132 +227,22 @@ def _vocab() -> _Vocab:
         f"(?!\\s+{_alternation(_words(data['determiners']))})"
     )
     placeholders = {"classifier": _alternation(zh_classifiers + _words(data["percent"]["tenths"])), "plural": plural}
-
-    kinds = {kind: _cues(node, placeholders) for kind, node in data["kinds"].items()}
-    units = {cls: _cues(node, placeholders) for cls, node in data["units"].items()}
-
-    unit_of_word: dict[str, str] = {}
-    for cls, node in classifiers.items():
-        for word in _words(node):
-            unit_of_word.setdefault(word, cls)
-    for word in _words(data["currency"]):
-        unit_of_word.setdefault(word, "money")
-    percent = data["percent"]
-    for word in _words({k: percent[k] for k in ("zh", "en", "tenths")}):
-        unit_of_word.setdefault(word, "percent")
-    for word in _words(data["fiscal_year"]["zh"]):
-        unit_of_word.setdefault(word, "year")
-
-    magnitude = {fold(k): float(v) for lang in ("zh", "en") for k, v in data["magnitudes"][lang].items()}
-    glued = frozenset(fold(w) for w in data["magnitudes"]["glued"])
-    spaced = [w for w in magnitude if w not in glued]
-    magnitude_re = re.compile(
-        rf"\s*({_alternation(spaced, after_digits=True)})|({_alternation(glued, after_digits=True)})"
-    )
-
-    how_many = data["how_many"]
-    zh_mags = [w for w in magnitude if not re.match("[a-z]", w)]
-    how_many_zh = re.compile(
-        f"{_alternation(_words(how_many['zh']))}\\s*(?P<mag>{_alternation(zh_mags)})?\\s*"
-        f"(?P<cls>{_alternation([w for w in unit_of_word if not re.match('[a-z]', w)], latin_bounds=False)})?"
-    )
-    how_many_en = re.compile(
-        f"{_alternation(_words(how_many['en']))}\\s+(?:{_alternation(_words(how_many['en_modifiers']))}\\s+)?"
-        "(?P<word>[a-z]+)"
-    )
-
-    unit_re = re.compile(r"[\s-]*(" + _alternation(unit_of_word, after_digits=True) + ")")
-    currency_words = _words(data["currency"])
-    currency_prefix_re = re.compile(f"(?<![{_LATIN}])(?:{_alternation(currency_words)})\\s*$")
-    fiscal_prefix_re = re.compile(f"(?<![{_LATIN}])(?:{_alternation(_words(data['fiscal_year']['en']))})\\s?$")
-
-    numerals = data["numerals"]
-    zh_digits = {fold(k): int(v) for k, v in numerals["zh"]["digits"].items()}
-    zh_multipliers = {fold(k): int(v) for k, v in numerals["zh"]["multipliers"].items()}
-    en_numbers = {fold(k): int(v) for k, v in {**numerals["en"]["words"], **numerals["en"]["multipliers"]}.items()}
-    tens = "".join(k for k, n in zh_multipliers.items() if n == 10)
-    zh_first = "".join(zh_digits) + tens  # a numeral starts with a digit or 十 ("十万"), never with 万 or 百
-    zh_any = "".join(zh_digits) + "".join(zh_multipliers)
-    en_word = _alternation(en_numbers)
-    number_re = re.compile(
-        r"(?P<ar>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|(?<!\d)\.\d+)"
-        f"|(?P<zh>[{zh_first}][{zh_any}]*)"
-        f"|(?P<en>{en_word}(?:[\\s-]+{en_word})*)"
-    )
-
-    dates = data["dates"]
-    months = _alternation(_words(dates["months"]))
-    parts = {k: _alternation(_words(w), latin_bounds=False) for k, w in dates["zh_parts"].items()}
-    year, month, day_zh, quarter, ordinal = (parts[k] for k in ("year", "month", "day", "quarter", "ordinal"))
-    month_number = r"(?<![\d.])(?:1[0-2]|0?[1-9])"
-    day = r"\d{1,2}(?:st|nd|rd|th)?"
-    date_res = (
-        re.compile(rf"(?<!\d)\d{{4}}\s*{year}\s*\d{{1,2}}\s*{month}(?:\s*\d{{1,2}}\s*{day_zh})?"),
-        re.compile(rf"(?<!\d)\d{{4}}\s*{year}\s*(?:{ordinal}\s*)?[{''.join(zh_digits)}1-4]\s*{quarter}"),
-        re.compile(r"(?<![\d.])\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?![\d.])"),
-        re.compile(rf"{month_number}\s*{month}\s*\d{{1,2}}\s*{day_zh}"),
-        re.compile(rf"{month_number}\s*{month}"),
-        re.compile(rf"{months}\.?\s+{day}(?:,?\s+\d{{4}})?(?![\d])"),
-        re.compile(rf"(?<![\d.]){day}\s+(?:of\s+)?{months}(?:,?\s+\d{{4}})?(?![\d])"),
-        re.compile(rf"{months},?\s+(?:of\s+)?\d{{4}}(?!\d)"),
-        re.compile(r"(?<![a-z0-9])q[1-4]\s*,?\s*\d{4}(?!\d)|(?<!\d)\d{4}\s*q[1-4](?![a-z0-9])"),
-    )
-    date_words_re = re.compile(
-        _alternation(_words({k: dates[k] for k in ("zh", "en")}))
-        + rf"|(?:{month_number}|[{''.join(zh_digits)}{tens}]{{1,2}})\s*{month}|{months}"
-    )
-    ranges = data["ranges"]
-
-    follow = data["follow_up"]
-    openers = _alternation(_words(follow["openers"]))
-    ellipsis = _alternation(_words(follow["ellipsis_endings"]))
+    unit_of_word = _unit_words(data)
+    numbers = _number_patterns(data, unit_of_word)
     s_words_all = set(_STOPWORDS) | question_words
     return _Vocab(
-        kinds=kinds,
-        units=units,
-        how_many_zh=how_many_zh,
-        how_many_en=how_many_en,
+        kinds={kind: _cues(node, placeholders) for kind, node in data["kinds"].items()},
+        units={cls: _cues(node, placeholders) for cls, node in data["units"].items()},
         unit_of_word=unit_of_word,
-        tenths=frozenset(_words(percent["tenths"])),
-        magnitude=magnitude,
-        magnitude_re=magnitude_re,
-        unit_re=unit_re,
-        currency_prefix_re=currency_prefix_re,
-        percent_prefixes=tuple(_words(percent["prefix"])),
-        fiscal_prefix_re=fiscal_prefix_re,
-        zh_digits=zh_digits,
-        zh_multipliers=zh_multipliers,
-        zh_articles=frozenset(_words(numerals["zh"]["articles"])),
-        en_numbers=en_numbers,
-        number_re=number_re,
-        date_res=date_res,
-        date_words_re=date_words_re,
+        **numbers,
+        **_date_patterns(data, numbers["zh_digits"], numbers["zh_multipliers"]),
+        **_follow_up_patterns(data, zh_classifiers, numbers["zh_digits"], numbers["zh_multipliers"]),
         question_words=question_words,
         question_word_re=re.compile(_alternation(question_words)),
         author_re=_cues(data["author"], placeholders),
         request_re=re.compile(r"^[\W_]*(?:" + _alternation(_words(data["requests"])) + r"[\s,]*)+"),
-        opener_re=re.compile(r"^[\W_]*(" + openers + ")"),
-        ellipsis_re=re.compile(f"({ellipsis})[^\\w]*$"),
-        pronoun_re=re.compile(_alternation(_words(follow["pronouns"]))),
-        demonstrative_re=re.compile(_alternation(_words(follow["demonstratives"]))),
-        not_pronoun_re=re.compile(_alternation(_words(follow["not_pronouns"]))),
-        shelf_nouns=tuple(_words(follow["shelf_nouns"])),
-        shelf_re=re.compile(_alternation(_words(follow["shelf_nouns"]))),
-        time_nouns=tuple(_words(follow["time_nouns"])),
-        referent_nouns=frozenset(_words(follow["referent_nouns"])),
-        zh_referent_nouns=tuple(w for w in _words(follow["referent_nouns"]) if not w.isascii()),
-        zh_classifier_re=re.compile(
-            f"[\\d{''.join(zh_digits)}{tens}{''.join(follow['demonstrative_counters'])}]*\\s*"
-            f"(?:{_alternation(zh_classifiers + _words(follow['demonstrative_counters']), latin_bounds=False)})?"
-        ),
-        phrase_break_re=re.compile("[" + "".join(_words(follow["phrase_breaks"])) + r",，?？。!！\s]"),
-        range_re=re.compile(r"\s*" + _alternation(_words(ranges)) + r"\s*"),
-        year_words=frozenset(_words(dates["zh_parts"]["year"])),
+        range_re=re.compile(r"\s*" + _alternation(_words(data["ranges"])) + r"\s*"),
         ordinal_marker_re=re.compile(_alternation(_words(data["ordinal_markers"])) + r"\s*$"),
-        dummy_pronouns=frozenset(_words(follow["dummy_subject"]["pronouns"])),
-        dummy_followers_re=re.compile(
-            r"(?:\s+\S+){0,4}?\s+" + _alternation(_words(follow["dummy_subject"]["followers"])) + r"\s+\w"
-        ),
         zh_grammar=frozenset(w for w in s_words_all if not re.search("[a-z]", w)),
         en_grammar=frozenset(w for w in s_words_all if re.fullmatch("[a-z]+", w)),
         code_start_re=re.compile(
@@ -362,6 +252,130 @@ def _vocab() -> _Vocab:
         ),
         code_marks=tuple(str(m) for m in data["code"]["marks"]),
     )
+
+
+def _unit_words(data: dict) -> dict[str, str]:
+    """Each unit word (classifier, currency, percent word, fiscal-year word) → its unit class."""
+    unit_of_word: dict[str, str] = {}
+    for cls, node in data["classifiers"].items():
+        for word in _words(node):
+            unit_of_word.setdefault(word, cls)
+    for word in _words(data["currency"]):
+        unit_of_word.setdefault(word, "money")
+    percent = data["percent"]
+    for word in _words({k: percent[k] for k in ("zh", "en", "tenths")}):
+        unit_of_word.setdefault(word, "percent")
+    for word in _words(data["fiscal_year"]["zh"]):
+        unit_of_word.setdefault(word, "year")
+    return unit_of_word
+
+
+def _number_patterns(data: dict, unit_of_word: dict[str, str]) -> dict:
+    """The ``_Vocab`` fields that read figures: numerals, magnitudes, units, currencies, "how many"."""
+    magnitude = {fold(k): float(v) for lang in ("zh", "en") for k, v in data["magnitudes"][lang].items()}
+    glued = frozenset(fold(w) for w in data["magnitudes"]["glued"])
+    spaced = [w for w in magnitude if w not in glued]
+    how_many = data["how_many"]
+    zh_mags = [w for w in magnitude if not re.match("[a-z]", w)]
+    numerals = data["numerals"]
+    zh_digits = {fold(k): int(v) for k, v in numerals["zh"]["digits"].items()}
+    zh_multipliers = {fold(k): int(v) for k, v in numerals["zh"]["multipliers"].items()}
+    en_numbers = {fold(k): int(v) for k, v in {**numerals["en"]["words"], **numerals["en"]["multipliers"]}.items()}
+    tens = "".join(k for k, n in zh_multipliers.items() if n == 10)
+    zh_first = "".join(zh_digits) + tens  # a numeral starts with a digit or 十 ("十万"), never with 万 or 百
+    zh_any = "".join(zh_digits) + "".join(zh_multipliers)
+    en_word = _alternation(en_numbers)
+    percent = data["percent"]
+    return {
+        "how_many_zh": re.compile(
+            f"{_alternation(_words(how_many['zh']))}\\s*(?P<mag>{_alternation(zh_mags)})?\\s*"
+            f"(?P<cls>{_alternation([w for w in unit_of_word if not re.match('[a-z]', w)], latin_bounds=False)})?"
+        ),
+        "how_many_en": re.compile(
+            f"{_alternation(_words(how_many['en']))}\\s+(?:{_alternation(_words(how_many['en_modifiers']))}\\s+)?"
+            "(?P<word>[a-z]+)"
+        ),
+        "tenths": frozenset(_words(percent["tenths"])),
+        "magnitude": magnitude,
+        "magnitude_re": re.compile(
+            rf"\s*({_alternation(spaced, after_digits=True)})|({_alternation(glued, after_digits=True)})"
+        ),
+        "unit_re": re.compile(r"[\s-]*(" + _alternation(unit_of_word, after_digits=True) + ")"),
+        "currency_prefix_re": re.compile(f"(?<![{_LATIN}])(?:{_alternation(_words(data['currency']))})\\s*$"),
+        "percent_prefixes": tuple(_words(percent["prefix"])),
+        "fiscal_prefix_re": re.compile(
+            f"(?<![{_LATIN}])(?:{_alternation(_words(data['fiscal_year']['en']))})\\s?$"
+        ),
+        "zh_digits": zh_digits,
+        "zh_multipliers": zh_multipliers,
+        "zh_articles": frozenset(_words(numerals["zh"]["articles"])),
+        "en_numbers": en_numbers,
+        "number_re": re.compile(
+            r"(?P<ar>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|(?<!\d)\.\d+)"
+            f"|(?P<zh>[{zh_first}][{zh_any}]*)"
+            f"|(?P<en>{en_word}(?:[\\s-]+{en_word})*)"
+        ),
+    }
+
+
+def _date_patterns(data: dict, zh_digits: dict[str, int], zh_multipliers: dict[str, int]) -> dict:
+    """The ``_Vocab`` fields that read dates: full dates, quarters, months, and date words."""
+    dates = data["dates"]
+    tens = "".join(k for k, n in zh_multipliers.items() if n == 10)
+    months = _alternation(_words(dates["months"]))
+    parts = {k: _alternation(_words(w), latin_bounds=False) for k, w in dates["zh_parts"].items()}
+    year, month, day_zh, quarter, ordinal = (parts[k] for k in ("year", "month", "day", "quarter", "ordinal"))
+    month_number = r"(?<![\d.])(?:1[0-2]|0?[1-9])"
+    day = r"\d{1,2}(?:st|nd|rd|th)?"
+    return {
+        "date_res": (
+            re.compile(rf"(?<!\d)\d{{4}}\s*{year}\s*\d{{1,2}}\s*{month}(?:\s*\d{{1,2}}\s*{day_zh})?"),
+            re.compile(rf"(?<!\d)\d{{4}}\s*{year}\s*(?:{ordinal}\s*)?[{''.join(zh_digits)}1-4]\s*{quarter}"),
+            re.compile(r"(?<![\d.])\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?![\d.])"),
+            re.compile(rf"{month_number}\s*{month}\s*\d{{1,2}}\s*{day_zh}"),
+            re.compile(rf"{month_number}\s*{month}"),
+            re.compile(rf"{months}\.?\s+{day}(?:,?\s+\d{{4}})?(?![\d])"),
+            re.compile(rf"(?<![\d.]){day}\s+(?:of\s+)?{months}(?:,?\s+\d{{4}})?(?![\d])"),
+            re.compile(rf"{months},?\s+(?:of\s+)?\d{{4}}(?!\d)"),
+            re.compile(r"(?<![a-z0-9])q[1-4]\s*,?\s*\d{4}(?!\d)|(?<!\d)\d{4}\s*q[1-4](?![a-z0-9])"),
+        ),
+        "date_words_re": re.compile(
+            _alternation(_words({k: dates[k] for k in ("zh", "en")}))
+            + rf"|(?:{month_number}|[{''.join(zh_digits)}{tens}]{{1,2}})\s*{month}|{months}"
+        ),
+        "year_words": frozenset(_words(dates["zh_parts"]["year"])),
+    }
+
+
+def _follow_up_patterns(
+    data: dict, zh_classifiers: list[str], zh_digits: dict[str, int], zh_multipliers: dict[str, int]
+) -> dict:
+    """The ``_Vocab`` fields that tell a follow-up: openers, ellipsis, pronouns, demonstratives and their nouns."""
+    follow = data["follow_up"]
+    tens = "".join(k for k, n in zh_multipliers.items() if n == 10)
+    openers = _alternation(_words(follow["openers"]))
+    ellipsis = _alternation(_words(follow["ellipsis_endings"]))
+    return {
+        "opener_re": re.compile(r"^[\W_]*(" + openers + ")"),
+        "ellipsis_re": re.compile(f"({ellipsis})[^\\w]*$"),
+        "pronoun_re": re.compile(_alternation(_words(follow["pronouns"]))),
+        "demonstrative_re": re.compile(_alternation(_words(follow["demonstratives"]))),
+        "not_pronoun_re": re.compile(_alternation(_words(follow["not_pronouns"]))),
+        "shelf_nouns": tuple(_words(follow["shelf_nouns"])),
+        "shelf_re": re.compile(_alternation(_words(follow["shelf_nouns"]))),
+        "time_nouns": tuple(_words(follow["time_nouns"])),
+        "referent_nouns": frozenset(_words(follow["referent_nouns"])),
+        "zh_referent_nouns": tuple(w for w in _words(follow["referent_nouns"]) if not w.isascii()),
+        "zh_classifier_re": re.compile(
+            f"[\\d{''.join(zh_digits)}{tens}{''.join(follow['demonstrative_counters'])}]*\\s*"
+            f"(?:{_alternation(zh_classifiers + _words(follow['demonstrative_counters']), latin_bounds=False)})?"
+        ),
+        "phrase_break_re": re.compile("[" + "".join(_words(follow["phrase_breaks"])) + r",，?？。!！\s]"),
+        "dummy_pronouns": frozenset(_words(follow["dummy_subject"]["pronouns"])),
+        "dummy_followers_re": re.compile(
+            r"(?:\s+\S+){0,4}?\s+" + _alternation(_words(follow["dummy_subject"]["followers"])) + r"\s+\w"
+        ),
+    }
 
 
 # -- folding that keeps offsets -----------------------------------------------------------------------------------
