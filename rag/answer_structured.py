@@ -42,7 +42,7 @@ FOCUS_SHARE = 0.95  # without a named report, a summary covers the reports whose
 ITEM_HEAD_MAX_CHARS = 120
 ITEM_WHOLE_MAX_CHARS = 80  # an item this short is quoted whole, not only its head
 ITEM_EVIDENCE_MAX_CHARS = 600  # an item this long or shorter also quotes the best evidence sentence it holds
-COMPARISON_SENTENCES = 2
+COMPARISON_SENTENCES = 4
 PROSE = ("paragraph", "list", "table")  # blocks whose sentences can sum a report up (not bylines, dates, titles)
 
 
