@@ -159,6 +159,8 @@ def status(
     console.print(f"data directory: {info['data_dir']}", highlight=False)
     console.print(f"store: {info['store']}", highlight=False)
     console.print(f"embedder: {info['embedder']} ({info['dim']}-d)", highlight=False)
+    console.print(f"refusals: {'fitted abstainer' if info['abstainer'] == 'model' else 'evidence-score threshold'}",
+                  highlight=False)
     console.print(f"documents: {len(info['documents'])}, chunks: {info['chunks']}", highlight=False)
     if info["documents"]:
         table = Table("title", "source", "lang", "chunks", "hash", "ingested at")
