@@ -6,7 +6,6 @@ citation can point at the exact characters it quotes.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from ingest.document import LoadedDocument

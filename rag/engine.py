@@ -15,21 +15,28 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from rag.abstain import Abstainer, Decision, measure_signals
 from rag.answer_extractive import ExtractiveDraft, compose_extractive
-from rag.answer_structured import Subject, comparison_subjects, topic_query, compose_comparison, compose_list, compose_summary
+from rag.answer_structured import (
+    Subject,
+    compose_comparison,
+    compose_list,
+    compose_summary,
+    comparison_subjects,
+    topic_query,
+)
 from rag.embedders import Embedder, make_embedder
 from rag.errors import EmptyIndexError, LLMUnavailableError, ReportQAError
-from rag.abstain import Abstainer, Decision, measure_signals
 from rag.evidence import DocumentFiles, Sentence, rerank_by_evidence, score_sentences
 from rag.lexical import LexicalIndex
 from rag.manifest import DocumentRecord, Manifest
-from rag.models import Answer, Chunk, Passage
 from rag.messages import problem_text, refusal_text
+from rag.models import Answer, Chunk, Passage
 from rag.question import Question, analyse, search_text
-from rag.text import fold
 from rag.retrieve import HybridRetriever, Retrieval, make_reranker
 from rag.settings import Settings
 from rag.store import ChunkStore, forget_cached_database
+from rag.text import fold
 
 logger = logging.getLogger(__name__)
 
@@ -238,13 +245,15 @@ class Engine:
         mode, search_query = self._search_query(asked, history or [], mode, notices)
         found = self.gather(asked, search_query, top_k, doc_ids)
         passages, timings = found.passages, found.timings
+        # A report or a list may be named in the other language ("the AI infrastructure services analysis").
+        named = replace(asked, terms=(*asked.terms, *found.translated))
         answer_started = time.perf_counter()
         refused = not found.decision.answer
         answer: Answer | None = None
         if not refused and mode == "llm":
             answerer = self._llm_answerer()
             try:
-                listed = compose_list(asked, found.sentences, self.files) if asked.kind == "list" else None
+                listed = compose_list(named, found.sentences, self.files) if asked.kind == "list" else None
                 items = listed.citations if listed is not None else ()
                 for kind, payload in answerer.stream(asked.text, passages[:top_k], chinese, self, items):
                     if kind == "delta":
@@ -257,7 +266,7 @@ class Engine:
                 notices.append(f"{exc} Answered extractively instead.")
                 yield AnswerEvent("notice", notices[-1])
         if answer is None and (mode == "extractive" or not refused):
-            draft = self._compose(asked, search_query, found)
+            draft = self._compose(named, search_query, found)
             if draft is not None and draft.citations:
                 for piece in _pieces(draft.text):
                     yield AnswerEvent("delta", piece)
@@ -276,10 +285,9 @@ class Engine:
     def _compose(self, asked: Question, search_query: str, found: Gathered) -> ExtractiveDraft | None:
         """The extractive answer, or None to refuse: a comparison of named reports or names gets one block per
         subject (each searched and judged on its own); otherwise, when the evidence answers, a whole list or a
-        summary when asked for and the structure holds one, else the few best sentences."""
+        summary when asked for and the structure holds one, else the few best sentences. ``asked`` carries the
+        question's terms in both languages."""
         titles = [(r.doc_id, r.title) for r in self.manifest.complete()]
-        # A report may be named in the other language ("the AI infrastructure services analysis").
-        asked = replace(asked, terms=(*asked.terms, *found.translated))
         subjects = comparison_subjects(asked, titles) if asked.kind == "comparison" else []
         if subjects:
             topic = topic_query(asked, search_query, subjects)
