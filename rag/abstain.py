@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -47,6 +48,7 @@ SIGNALS = (
 HEAD = 8  # the best sentences whose scores make the evidence signals
 KIND_WINDOW = 3  # candidate answers (not titles or lead-ins) that may carry the kind of answer asked
 TOP_PASSAGES = 3
+_YEAR_RE = re.compile(r"(?<!\d)(?:1[5-9]|20)\d\d(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -137,9 +139,7 @@ def _years_match(question: Question, head: Sequence[Sentence]) -> float:
 
 
 def _years(text: str) -> list[str]:
-    import re
-
-    return re.findall(r"(?<!\d)(?:1[5-9]|20)\d\d(?!\d)", text)
+    return _YEAR_RE.findall(text)
 
 
 def _agreement(passages: Sequence[Any]) -> float:
