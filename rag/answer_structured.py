@@ -1,7 +1,7 @@
 """Answers that are more than a few sentences: a whole list, a summary, a comparison, from the blocks read at ingest.
 
 - A list question ("有哪些…", "what are the…") gets every item of the list (or run of sibling headings, or table)
-  that its best evidence belongs to: each item's head quoted and cited, with the count; a long list shows its first
+  that answers it (``rag.lists``): each item's head quoted and cited, with the count; a long list shows its first
   ``MAX_ITEMS`` items and says how many more there are. Lists from several reports are grouped by report.
 - A summary question ("总结", "summarize") gets a query-focused extractive summary: sentences chosen by maximal
   marginal relevance over the stored sentence vectors, the document's own summary blocks preferred, grouped by
@@ -21,24 +21,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.answer_extractive import ExtractiveDraft, display_sentence
-from rag.blocks import Block, Item
+from rag.blocks import Item
 from rag.evidence import DENSE_WEIGHT, LEXICAL_WEIGHT, DocumentEntry, DocumentFiles, Sentence, coverage
-from rag.models import Chunk, Citation
+from rag.lists import rank_lists
+from rag.models import Chunk, Citation, Passage
 from rag.question import Question
 from rag.text import fold
 
 MAX_ITEMS = 12  # items shown of a long list; the rest are counted
-LIST_EVIDENCE = 12  # the best sentences whose lists compete to be the answer
-LIST_EVIDENCE_HEAD = 5
-HEADING_LIST_NAMED = 2  # ordinals of a run of headings that must hold a question term ("趋势1", "趋势2")  # the best evidence must lie in a list among this many best sentences
-OTHER_REPORT_GAP = 0.05  # another report's list joins the answer when its evidence scores this close to the best
-MAX_REPORTS = 3
 SUMMARY_SENTENCES = 6
 SUMMARY_POOL = 40
 SUMMARY_MIN_CHARS = 12
 MMR_LAMBDA = 0.7  # relevance against diversity in the summary's sentence choice
-SUMMARY_BLOCK_BONUS = 0.05
-FOCUS_SHARE = 0.95  # without a named report, a summary covers the reports whose best evidence is this close  # a sentence of the report's own summary (摘要, 核心洞察, conclusion) is preferred
+SUMMARY_BLOCK_BONUS = 0.05  # a sentence of the report's own summary (摘要, 核心洞察, conclusion) is preferred
+FOCUS_SHARE = 0.95  # without a named report, a summary covers the reports whose best evidence is this close
 ITEM_HEAD_MAX_CHARS = 120
 ITEM_WHOLE_MAX_CHARS = 80  # an item this short is quoted whole, not only its head
 ITEM_EVIDENCE_MAX_CHARS = 600  # an item this long or shorter also quotes the best evidence sentence it holds
@@ -78,96 +74,38 @@ class _Citer:
 # -- lists ---------------------------------------------------------------------------------------------------------
 
 
-def compose_list(question: Question, sentences: Sequence[Sentence], files: DocumentFiles) -> ExtractiveDraft | None:
-    """Every item of the list the best evidence belongs to (and of lists in other reports whose evidence is as
-    close), or None when the best evidence lies in no list of two or more items.
-
-    A list is a run of sibling items: the items of a list block at one nesting level (the sub-items of one item
-    are a list of their own), a run of sibling headings, or a table's rows. The best evidence is the best of the
-    first ``LIST_EVIDENCE_HEAD`` sentences that lies in a list.
-    """
-    lists: dict[str, tuple[float, list[Entry], DocumentEntry, Chunk]] = {}
-    top = sentences[0].score if sentences else 0.0
-    head = sentences[:LIST_EVIDENCE]
-    terms = [t for t in question.terms if len(t) >= 2 and not t.isdigit()]
-    for rank, sentence in enumerate(head):
-        chunk = sentence.passage.chunk
-        if chunk.doc_id in lists or (rank >= LIST_EVIDENCE_HEAD and not lists):
-            continue
-        if lists and sentence.score < top - OTHER_REPORT_GAP:
-            break
-        doc = files.get(chunk.doc_id)
-        found = _siblings(doc, sentence.start, terms) if doc is not None else None
-        if found is not None:
-            lists[chunk.doc_id] = (sentence.score, found[0], doc, chunk)
-    if not lists:
+def compose_list(
+    question: Question,
+    sentences: Sequence[Sentence],
+    passages: Sequence[Passage],
+    files: DocumentFiles,
+    query_vector: np.ndarray,
+    groups: list[tuple[float, frozenset[str]]],
+    titles: Sequence[tuple[str, str]] = (),
+) -> ExtractiveDraft | None:
+    """Every item of the list that answers (see ``rag.lists``), and of other reports' lists that answer as well,
+    grouped by report; None when no list of the evidence's reports answers. ``titles``: (doc id, title) of every
+    report, to tell which the question names (only their lists then compete)."""
+    named = named_reports(question, titles) or None
+    if named:  # the words that name the report are spent on finding it: they say nothing of which list
+        named_titles = " ".join(fold(title) for doc_id, title in titles if doc_id in named)
+        groups = [(w, forms) for w, forms in groups if not any(form in named_titles for form in forms)] or groups
+    ranked = rank_lists(sentences, passages, files, query_vector, groups, named, question.count)
+    if not ranked:
         return None
-    chosen = list(lists.values())[:MAX_REPORTS]
     citer = _Citer()
     english = question.lang == "en"
-    groups = [_list_group(entries, doc, chunk, citer, english, several=len(chosen) > 1,
-                          evidence=[x for x in head if x.passage.chunk.doc_id == chunk.doc_id])
-              for _, entries, doc, chunk in chosen]
+    groups_text = []
+    for choice in ranked:
+        doc = files.get(choice.doc_id)
+        if doc is None:
+            continue
+        entries = [_item_span(item) for item in choice.shape.items]
+        groups_text.append(_list_group(entries, doc, choice.chunk, citer, english, several=len(ranked) > 1,
+                                       evidence=choice.evidence))
     if not citer.citations:
         return None
-    return ExtractiveDraft(text="\n\n".join(g for g in groups if g), citations=citer.citations)
-
-
-def _siblings(doc: DocumentEntry, offset: int, terms: Sequence[str] = ()) -> tuple[list[Entry], int] | None:
-    """The run of sibling items that holds ``offset`` (at the innermost level that has two or more of them), each
-    as (start, end of what names it, start, end of the whole item), and the index of the item holding ``offset``;
-    None outside any list.
-
-    A run of sibling headings counts only when the question names what their ordinals number (see
-    ``_heading_run``): evidence within a section answers from that section, not with its siblings.
-    """
-    block = doc.structure.list_of(offset) or doc.structure.table_of(offset) or _introduced(doc, offset)
-    if block is None:
-        return None
-    if block.kind == "table":  # each row whole: what a list question asks of a table is in its other columns
-        index = block.row_at(offset) if offset >= block.start else 0
-        rows = [(a, b, a, b) for a, b in block.rows]
-        return (rows, index) if index is not None and len(rows) >= 2 else None
-    if block.of_headings:
-        for candidate in doc.structure.heading_lists_of(offset):
-            found = _heading_run(doc, candidate, offset, terms)
-            if found is not None:
-                return found
-        return None
-    level, found = block.items, None
-    if offset < block.start and len(level) >= 2:  # introduced by a lead-in: the list's own items
-        return [_item_span(item) for item in level], 0
-    while level:
-        index = next((i for i, item in enumerate(level) if item.start <= offset < item.end), None)
-        if index is None:
-            break
-        if len(level) >= 2:
-            found = ([_item_span(item) for item in level], index)
-        level = level[index].children
-    return found
-
-
-def _introduced(doc: DocumentEntry, offset: int) -> Block | None:
-    """The list or table a lead-in paragraph ("The report tracks these technologies:") introduces."""
-    lead = doc.structure.block_at(offset)
-    if lead is None or lead.kind != "paragraph" or not doc.text[lead.start : lead.end].rstrip("*_ ").endswith(
-        ("：", ":")
-    ):
-        return None
-    following = next((b for b in doc.structure.blocks if b.start >= lead.end and not b.of_headings), None)
-    return following if following is not None and following.kind in ("list", "table") else None
-
-
-def _heading_run(
-    doc: DocumentEntry, block: Block, offset: int, terms: Sequence[str]
-) -> tuple[list[Entry], int] | None:
-    """A run of sibling headings as the answer, when the question names what their ordinals number ("哪些趋势"
-    over "趋势1：…", "趋势2：…"; "which parts" over "Part 1", "Part 2")."""
-    index = next((i for i, item in enumerate(block.items) if item.start <= offset < item.end), None)
-    named = sum(1 for item in block.items if any(t in fold(item.ordinal) for t in terms))
-    if index is None or named < HEADING_LIST_NAMED:
-        return None
-    return [(item.head_start, item.head_end, item.start, item.end) for item in block.items], index
+    return ExtractiveDraft(text="\n\n".join(g for g in groups_text if g), citations=citer.citations)
 
 
 def _item_span(item: Item) -> Entry:

@@ -262,6 +262,25 @@ class Section:
 
 
 @dataclass(frozen=True)
+class ListShape:
+    """One list a list question could be answered with: the items of a list block at one nesting level (the
+    children of one item are a list of their own), a run of sibling headings (numbered or not), or a table's rows
+    (each row an item whose head is the whole row).
+
+    ``leads`` are the spans that say what the list is: the item its children hang under, a table's caption and
+    header row, and the heading over it (for a run of headings, their parent). ``intro`` is the paragraph right
+    above the list (page furniture skipped), which introduces it when it ends in a colon ("特点如下：").
+    """
+
+    kind: Literal["items", "headings", "rows"]
+    start: int
+    end: int
+    items: tuple[Item, ...]
+    leads: tuple[Span, ...]
+    intro: Span | None = None
+
+
+@dataclass(frozen=True)
 class DocumentStructure:
     """A report's title and its blocks in document order, with the queries later stages ask of them."""
 
@@ -443,6 +462,74 @@ class DocumentStructure:
         if heading is not None and heading.text_span is not None:
             spans.append(heading.text_span)
         return spans
+
+    @cached_property
+    def list_shapes(self) -> tuple[ListShape, ...]:
+        """Every list of two or more items the report holds, in document order (see ``ListShape``)."""
+        shapes: list[ListShape] = []
+        for index, block in enumerate(self._flow):
+            heading = self._heading_over(block)
+            over = (heading.text_span,) if heading is not None and heading.text_span is not None else ()
+            if block.kind == "list" and len(block.items) >= 2:
+                shapes.append(ListShape("items", block.start, block.end, block.items, over, self._intro(index)))
+            if block.kind == "list":
+                for item in block.all_items():
+                    if len(item.children) >= 2:
+                        own = ((item.head_start, item.head_end),)
+                        shapes.append(ListShape("items", item.children[0].start, item.end, item.children, own + over))
+            elif block.kind == "table" and len(block.rows) >= 2:
+                rows = tuple(Item(a, b, a, b) for a, b in block.rows)
+                leads = tuple(s for s in (block.caption, block.header_span) if s is not None)
+                shapes.append(ListShape("rows", block.start, block.end, rows, leads + over, self._intro(index)))
+        shapes.extend(self._heading_runs())
+        return tuple(sorted(shapes, key=lambda s: (s.start, -s.end)))
+
+    def _intro(self, index: int) -> Span | None:
+        """The paragraph right above the flow block at ``index``, page furniture skipped."""
+        index -= 1
+        while index >= 0 and self._flow[index].kind == "furniture":
+            index -= 1
+        previous = self._flow[index] if index >= 0 else None
+        return (previous.start, previous.end) if previous is not None and previous.kind == "paragraph" else None
+
+    def _heading_runs(self) -> list[ListShape]:
+        """Runs of two or more sibling headings: one level, one parent, nothing between them but their sections.
+        A summary heading ("总结：…") ends a run: it closes the part, it is no item of it."""
+        flow, runs, shapes = self._flow, {}, []
+        end_of_text = max((b.end for b in flow), default=0)
+        headings = [i for i, b in enumerate(flow) if b.kind == "heading"]
+        for position, index in enumerate(headings):
+            block = flow[index]
+            # Close the runs this heading ends: deeper ones, and its own level's when a summary heading breaks it.
+            for level in [lv for lv in runs if lv > block.level]:
+                shapes.append(self._run_shape(runs.pop(level), headings, end_of_text))
+            summary = is_summary_heading(self.heading_words(block))
+            run = runs.get(block.level)
+            if run is not None and (summary or flow[run[-1]].path[:-1] != block.path[:-1]):
+                shapes.append(self._run_shape(runs.pop(block.level), headings, end_of_text))
+                run = None
+            if not summary:
+                runs.setdefault(block.level, []).append(index)
+        shapes.extend(self._run_shape(run, headings, end_of_text) for run in runs.values())
+        return [s for s in shapes if s is not None]
+
+    def _run_shape(self, run: list[int], headings: list[int], end_of_text: int) -> ListShape | None:
+        if len(run) < 2:
+            return None
+        flow, items = self._flow, []
+        for index in run:
+            block = flow[index]
+            later = (flow[i] for i in headings if i > index and flow[i].level <= block.level)
+            end = next((b.start for b in later), end_of_text)
+            head = block.text_span or (block.start, block.end)
+            items.append(Item(block.start, end, head[0], head[1], block.ordinal))
+        first = flow[run[0]]
+        parent = next((flow[i] for i in reversed(range(run[0])) if flow[i].kind == "heading"
+                       and flow[i].level < first.level), None)
+        # The parent of the report's top-level headings is the report itself: its title says what they list.
+        over = parent if parent is not None else self.title_block()
+        leads = (over.text_span,) if over is not None and over.text_span is not None else ()
+        return ListShape("headings", items[0].start, items[-1].end, tuple(items), leads, self._intro(run[0]))
 
     def heading_words(self, block: Block) -> str:
         """A heading's or title's words without markup (needs no text: rebuilt from the path)."""

@@ -253,7 +253,8 @@ class Engine:
         if not refused and mode == "llm":
             answerer = self._llm_answerer()
             try:
-                listed = compose_list(named, found.sentences, self.files) if asked.kind == "list" else None
+                listed = (compose_list(named, found.sentences, found.passages, self.files, found.query_vector, found.groups,
+                                       self._titles()) if asked.kind == "list" else None)
                 items = listed.citations if listed is not None else ()
                 for kind, payload in answerer.stream(asked.text, passages[:top_k], chinese, self, items):
                     if kind == "delta":
@@ -287,7 +288,7 @@ class Engine:
         subject (each searched and judged on its own); otherwise, when the evidence answers, a whole list or a
         summary when asked for and the structure holds one, else the few best sentences. ``asked`` carries the
         question's terms in both languages."""
-        titles = [(r.doc_id, r.title) for r in self.manifest.complete()]
+        titles = self._titles()
         subjects = comparison_subjects(asked, titles) if asked.kind == "comparison" else []
         if subjects:
             topic = topic_query(asked, search_query, subjects)
@@ -296,13 +297,16 @@ class Engine:
             return None
         draft = None
         if asked.kind == "list":
-            draft = compose_list(asked, found.sentences, self.files)
+            draft = compose_list(asked, found.sentences, found.passages, self.files, found.query_vector, found.groups, titles)
         elif asked.kind == "summary":
             draft = compose_summary(asked, found.sentences, self.files, found.query_vector, found.groups, titles)
         if draft is None or not draft.citations:
             draft = compose_extractive(found.sentences, self.settings.answer.max_sentences,
                                        english=asked.lang == "en", document_text=self.source_text)
         return draft
+
+    def _titles(self) -> list[tuple[str, str]]:
+        return [(r.doc_id, r.title) for r in self.manifest.complete()]
 
     def _evidence_on(self, asked: Question, search_query: str, subject: Subject, found: Gathered) -> list[Sentence] | None:
         """The evidence on one subject of a comparison: for a report, a search of that report alone, which the

@@ -13,6 +13,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -68,6 +69,8 @@ class DocumentEntry:
     tokens: list[str] | None  # space-joined tokens per sentence, from ingest
     chunks: list[dict] = field(default_factory=list)  # the sidecar's chunk records: id, start, end, section, page
     structure_data: dict | None = None
+    span_tokens: dict[tuple[int, int], set[str]] = field(default_factory=dict, repr=False, compare=False)
+    derived: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)  # what later stages work out once
 
     @cached_property
     def structure(self) -> DocumentStructure:
@@ -94,7 +97,10 @@ class DocumentEntry:
         index = bisect.bisect_left(self.starts, start)
         if index < len(self.starts) and self.starts[index] == start and self.ends[index] == end:
             return self.sentence_tokens(index)
-        return set(tokenize(self.text[start:end]))
+        found = self.span_tokens.get((start, end))
+        if found is None:
+            found = self.span_tokens[(start, end)] = set(tokenize(self.text[start:end]))
+        return found
 
 
 class DocumentFiles:

@@ -98,6 +98,7 @@ class Question:
     asks_author: bool
     truncated: bool = False
     problem: str | None = None
+    count: int | None = None  # how many things the question says there are: "the ten trends", "四个状态", "三大挑战"
 
 
 # -- vocabulary ---------------------------------------------------------------------------------------------------
@@ -204,6 +205,8 @@ class _Vocab:
     ordinal_marker_re: re.Pattern[str]
     dummy_pronouns: frozenset[str]
     dummy_followers_re: re.Pattern[str]
+    count_zh_re: re.Pattern[str]
+    count_en_re: re.Pattern[str]
     zh_grammar: frozenset[str]
     en_grammar: frozenset[str]
     code_start_re: re.Pattern[str]
@@ -251,7 +254,23 @@ def _vocab() -> _Vocab:
             + ")"
         ),
         code_marks=tuple(str(m) for m in data["code"]["marks"]),
+        **_count_patterns(data["list_counters"], numbers["zh_digits"], numbers["zh_multipliers"], numbers["en_numbers"]),
     )
+
+
+def _count_patterns(counters: dict, zh_digits: dict, zh_multipliers: dict, en_numbers: dict) -> dict:
+    """The ``_Vocab`` fields that read how many things a list question asks for (see ``_count``)."""
+    tens = "".join(k for k, n in zh_multipliers.items() if n == 10)
+    ordinal = "".join(_words(counters["ordinal_prefixes"]))
+    zh_numeral = f"\\d{{1,2}}|[{''.join(zh_digits)}{tens}]{{1,3}}"
+    return {
+        "count_zh_re": re.compile(
+            f"(?<![{ordinal}\\d.])({zh_numeral})\\s*{_alternation(_words(counters['after_zh_numeral']), latin_bounds=False)}"
+        ),
+        "count_en_re": re.compile(
+            f"(?<![\\w.])(\\d{{1,2}}|{_alternation(en_numbers)})\\s+(?:[a-z-]+\\s+)?[a-z]+s(?![a-z])"
+        ),
+    }
 
 
 def _unit_words(data: dict) -> dict[str, str]:
@@ -670,7 +689,24 @@ def analyse(text: str, max_chars: int = 2000) -> Question:
         asks_author=bool(v.author_re.search(folded)),
         truncated=truncated,
         problem=_problem(stripped),
+        count=_count(folded, v),
     )
+
+
+MAX_COUNT = 50
+
+
+def _count(folded: str, v: _Vocab) -> int | None:
+    """How many things the question says there are (2 to ``MAX_COUNT``): a number before a counter in Chinese
+    ("十大趋势", "四个状态", "3项"), a number before a plural noun in English ("the ten trends", "3 barriers"). An
+    ordinal ("第三个") or a year is no count."""
+    zh = v.count_zh_re.search(folded)
+    if zh:
+        value = int(zh.group(1)) if zh.group(1).isdigit() else _zh_value(zh.group(1), v)
+    else:
+        en = v.count_en_re.search(folded)
+        value = (int(en.group(1)) if en.group(1).isdigit() else v.en_numbers[en.group(1)]) if en else None
+    return int(value) if value is not None and 2 <= value <= MAX_COUNT else None
 
 
 def _blank(text: str, truncated: bool, problem: Problem) -> Question:

@@ -121,6 +121,26 @@ def test_the_broader_request_wins_when_cues_of_several_kinds_match():
 
 
 @pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("2025年AI产业的十大趋势是什么？", 10),
+        ("成熟应用拥抱AI会经历哪四个状态？", 4),
+        ("列出报告提到的3项挑战", 3),
+        ("What are the ten trends the report expects?", 10),
+        ("Name the 3 key barriers.", 3),
+        # An ordinal, a year, a quarter or an article counts nothing.
+        ("第三个趋势是什么？", None),
+        ("2025年有哪些趋势？", None),
+        ("What did Q1 2024 bring?", None),
+        ("一家公司有哪些产品？", None),
+        ("Which of the trends matters most?", None),
+    ],
+)
+def test_a_list_question_says_how_many_things_it_wants(text, count):
+    assert analyse(text).count == count
+
+
+@pytest.mark.parametrize(
     ("text", "kind"),
     [
         ("Can you explain what RAG is?", "open"),

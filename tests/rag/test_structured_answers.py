@@ -62,6 +62,41 @@ LONG_LIST = "# 长清单\n\n## 全部站点\n\n本报告收录的监测站如下
 ) + "\n"
 
 
+ORGANISATION = """# 组织变革报告
+
+## 一、组织能力
+
+随着AI应用在企业不断深入，人机协同的组织管理体系特点如下：
+
+### 灵活的组织架构
+
+组织架构应当扁平化，减少中间层级。
+
+### 持续的学习机制
+
+员工需要持续学习新的工具。
+
+### 明确的分工协作
+
+系统与人员各尽其职，共同完成任务。
+
+## 二、工具清单
+
+- **协同平台甲**
+  - 特点：面向人机协同的组织管理工具
+  - 优势：部署快
+  - 适用：大型企业
+- **协同平台乙**
+  - 特点：人机协同的任务看板
+  - 优势：价格低
+  - 适用：中小企业
+- **协同平台丙**
+  - 特点：组织管理体系的数据底座
+  - 优势：开源
+  - 适用：技术团队
+"""
+
+
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory):
     from ingest.pipeline import run_ingest
@@ -73,6 +108,7 @@ def engine(tmp_path_factory):
     (corpus / "mobility.md").write_text(MOBILITY, encoding="utf-8")
     (corpus / "energy.md").write_text(ENERGY, encoding="utf-8")
     (corpus / "stations.md").write_text(LONG_LIST, encoding="utf-8")
+    (corpus / "organisation.md").write_text(ORGANISATION, encoding="utf-8")
     settings = Settings(data_dir=root / "data", corpus_dir=corpus)
     assert run_ingest(settings).ok
     return Engine.from_settings(settings)
@@ -100,6 +136,17 @@ def test_an_english_list_question_over_an_english_report_names_every_item(engine
     for head in ("Lithium-ion batteries", "Flow batteries", "Pumped hydro", "Compressed air"):
         assert any(head in q for q in quotes), (head, answer.text)
     assert answer.text.startswith("4 items")
+
+
+def test_a_list_is_chosen_by_what_introduces_it_not_by_items_that_repeat_the_question(engine):
+    # The three unnumbered headings that "特点如下：" introduces are the answer; the tool records whose "特点：" fields
+    # repeat the question's words are fields of a record, not the list asked for.
+    answer = engine.ask("人机协同的组织管理体系有哪些特点？")
+    quotes = _cited_quotes(answer)
+    for head in ("灵活的组织架构", "持续的学习机制", "明确的分工协作"):
+        assert any(head in q for q in quotes), (head, answer.text)
+    assert "共3项" in answer.text
+    assert "部署快" not in answer.text and "适用" not in answer.text
 
 
 def test_a_long_list_shows_its_first_items_and_says_how_many_more(engine):
