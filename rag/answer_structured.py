@@ -188,10 +188,23 @@ def compose_summary(
     candidates = [s for s in sentences if _states_something(s.text) and not s.label][:SUMMARY_POOL]
     candidates += [s for s in _report_sentences(sorted(focus), sentences, files, query_vector, groups)
                    if _states_something(s.text)]
+    candidates = [s for s in candidates if _of_the_body(files.get(s.passage.chunk.doc_id), s)]
     if not candidates:
         return None
     picked = _mmr(candidates, files, SUMMARY_SENTENCES)
     return _grouped(picked, question.lang == "en")
+
+
+def _of_the_body(doc: DocumentEntry | None, sentence: Sentence) -> bool:
+    """A sentence of the report's argument: in a paragraph, list or table (not a byline, date or title), and said
+    once (a line the report repeats, "来源：…整理" under every chart or a boilerplate "about us", is furniture)."""
+    if doc is None:
+        return False
+    block = doc.structure.block_at(sentence.start)
+    if block is not None and block.kind not in PROSE:
+        return False
+    text = sentence.text.strip()
+    return len(text) < SUMMARY_MIN_CHARS or doc.text.count(text) < 2
 
 
 def _states_something(text: str) -> bool:

@@ -97,6 +97,31 @@ ORGANISATION = """# 组织变革报告
 """
 
 
+SEMICONDUCTORS = """# 2026年半导体设备观察
+
+*作者：示例研究院 李明*
+*日期：2026年3月1日*
+
+## 一、需求
+
+晶圆厂的扩产计划推迟到下半年，设备订单随之放缓。
+
+来源：公开资料，示例研究院整理
+
+## 二、供给
+
+国产刻蚀设备的交付周期缩短到四个月，价格比进口设备低两成。
+
+来源：公开资料，示例研究院整理
+
+## 三、展望
+
+设备商需要把服务网络铺到晶圆厂周边，以售后能力争取下一轮订单。
+
+来源：公开资料，示例研究院整理
+"""
+
+
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory):
     from ingest.pipeline import run_ingest
@@ -180,3 +205,26 @@ def test_a_comparison_gets_one_block_per_named_report(engine):
     titles = {c.chunk.title for c in answer.citations}
     assert titles == {"2030年城市出行报告", "Grid Storage Outlook"}, answer.text
     assert "百分之三" in answer.text and "18 percent" in answer.text
+
+
+@pytest.fixture(scope="module")
+def credited(tmp_path_factory):
+    """A shelf whose report has a byline, a date and a credit line under every section."""
+    from ingest.pipeline import run_ingest
+    from rag.settings import Settings
+
+    root = tmp_path_factory.mktemp("credited")
+    corpus = root / "corpus"
+    corpus.mkdir()
+    (corpus / "mobility.md").write_text(MOBILITY, encoding="utf-8")
+    (corpus / "semiconductors.md").write_text(SEMICONDUCTORS, encoding="utf-8")
+    settings = Settings(data_dir=root / "data", corpus_dir=corpus)
+    assert run_ingest(settings).ok
+    return Engine.from_settings(settings)
+
+
+def test_a_summary_quotes_the_reports_argument_not_its_byline_date_or_repeated_credits(credited):
+    answer = credited.ask("总结一下2026年半导体设备观察的主要观点")
+    quotes = _cited_quotes(answer)
+    assert any("交付周期缩短到四个月" in q for q in quotes), answer.text
+    assert not any("作者" in q or "日期" in q or "来源" in q for q in quotes), answer.text
