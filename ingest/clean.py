@@ -7,7 +7,8 @@ from collections import Counter
 
 import yaml
 
-_INVISIBLE_RE = re.compile(r"[\u200b-\u200f\u2028\u2029\u2060\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+from ingest.normalise import normalise_chars
+
 _SPACES_RE = re.compile(r"[ \t\u00a0\u3000\u2000-\u200a\u202f\u205f]+")
 _BLANK_LINES_RE = re.compile(r"\n{3,}")
 _FRONT_MATTER_RE = re.compile(r"\A\s*---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
@@ -23,9 +24,9 @@ _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 
 
 def clean_text(text: str) -> str:
-    """Normalise line breaks and whitespace and drop invisible characters, keeping the line structure."""
+    """Normalise line breaks, whitespace and characters (``ingest.normalise``), keeping the line structure."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _INVISIBLE_RE.sub("", text)
+    text = normalise_chars(text)
     lines = [_SPACES_RE.sub(" ", line).strip() for line in text.split("\n")]
     return _BLANK_LINES_RE.sub("\n\n", "\n".join(lines)).strip()
 

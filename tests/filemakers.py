@@ -41,6 +41,7 @@ __all__ = [
     "make_html",
     "make_image_only_pdf",
     "make_markdown_with_front_matter",
+    "make_radical_pdf",
     "make_text",
     "make_zip_bomb_docx",
 ]
@@ -216,6 +217,41 @@ def make_encrypted_pdf(
     path = make_cjk_pdf(path, [text])  # plain file first, overwritten below
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(path.read_bytes())))
     writer.encrypt(user_password=password, owner_password=None, algorithm=algorithm)
+    with path.open("wb") as fh:
+        writer.write(fh)
+    return path
+
+
+def make_radical_pdf(path: Path | str, pages: Sequence[str], radicals: Mapping[str, str]) -> Path:
+    """Write a PDF that looks right but whose text layer holds radical code points, as browser-printed PDFs do.
+
+    The pages are drawn by :func:`make_cjk_pdf` with ordinary ideographs; then each font's ``/ToUnicode`` map is
+    rewritten so that the glyph of every key of ``radicals`` (e.g. ``"用"``) extracts as its value (``"⽤"``,
+    U+2F64). A viewer shows 用; ``extract_text()`` returns ⽤.
+
+    Args:
+        path: Where to write the PDF.
+        pages: Body text of each page, written with the ordinary ideographs.
+        radicals: Ideograph → the radical code point its glyph should extract as.
+
+    Returns:
+        The path written.
+    """
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject
+
+    path = make_cjk_pdf(path, pages)
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(path.read_bytes())))
+    for page in writer.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            if NameObject("/ToUnicode") not in font:
+                continue
+            cmap = font["/ToUnicode"].get_object()
+            data = cmap.get_data().decode("latin-1")
+            for ideograph, radical in radicals.items():
+                data = data.replace(f"> <{ord(ideograph):04X}>", f"> <{ord(radical):04X}>")
+            cmap.set_data(data.encode("latin-1"))
     with path.open("wb") as fh:
         writer.write(fh)
     return path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from ingest.document import LoadedDocument
@@ -10,6 +11,7 @@ from ingest.loaders.docx import load_docx
 from ingest.loaders.html import load_html
 from ingest.loaders.pdf import load_pdf
 from ingest.loaders.text import load_markdown, load_plain_text
+from ingest.normalise import normalise_chars
 from rag.errors import CorruptDocumentError, UnsupportedFileError
 
 LOADERS: dict[str, Callable[[Path, bytes], LoadedDocument]] = {
@@ -47,7 +49,8 @@ def load_document(path: Path, max_bytes: int | None = None) -> LoadedDocument:
     document = loader(path, data)
     if not document.text.strip():
         raise CorruptDocumentError(f"{path}: no text after cleaning")
-    return document
+    # A title from file metadata (PDF /Title, <title>, front matter) has not been through clean_text.
+    return replace(document, title=normalise_chars(document.title).strip() or path.stem)
 
 
 def _human_size(n_bytes: int) -> str:
