@@ -36,7 +36,7 @@ from rag.text import detect_language, sentence_spans, tokenize
 logger = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes in a way that changes chunks: every document is then re-ingested.
-PIPELINE_VERSION = 7
+PIPELINE_VERSION = 8
 # Longer sentences are cut at a comma for quoting: a citation should point at a sentence, not a page.
 SENTENCE_MAX_CHARS = 200
 
