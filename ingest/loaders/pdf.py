@@ -22,18 +22,23 @@ def load_pdf(path: Path, data: bytes) -> LoadedDocument:
         CorruptDocumentError: broken or truncated file, a password, or no text layer at all (scanned pages).
     """
     import pypdf
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, PdfReadError
 
     # pypdf logs every repair it attempts; the one-line reason in our error is what the user needs.
     logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
+        # Many reports are encrypted only to restrict printing or copying: their user password is empty.
         if reader.is_encrypted and not reader.decrypt(""):
-            raise CorruptDocumentError(f"{path}: encrypted PDF; remove the password and ingest it again")
+            raise CorruptDocumentError(
+                f"{path}: encrypted PDF that needs a password to open; skipped (remove the password and ingest it again)"
+            )
         raw_pages = [page.extract_text() or "" for page in reader.pages]
         title = _metadata_title(reader)
     except CorruptDocumentError:
         raise
+    except DependencyError as exc:  # AES needs the cryptography package
+        raise CorruptDocumentError(f"{path}: encrypted PDF that cannot be decrypted here ({exc})") from exc
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError) as exc:
         raise CorruptDocumentError(f"{path}: corrupt PDF ({type(exc).__name__}: {exc})") from exc
     except Exception as exc:  # pypdf raises many private types on damaged files; all mean the same to a user.
