@@ -42,6 +42,8 @@ __all__ = [
     "make_image_only_pdf",
     "make_markdown_with_front_matter",
     "make_radical_pdf",
+    "make_scanned_pdf",
+    "render_scan_pages",
     "make_text",
     "make_zip_bomb_docx",
 ]
@@ -342,6 +344,78 @@ def make_image_only_pdf(path: Path | str, pages: int = 2) -> Path:
             height = 20 + ((i * 37 + page * 11) % 90)
             draw.rectangle((15 + i * 37, 115 - height, 40 + i * 37, 115), fill=(30, 90, 160))
         pdf.image(image, x=20, y=170, w=120)
+    pdf.output(str(path))
+    return path
+
+
+def render_scan_pages(
+    pages: Sequence[str],
+    *,
+    dpi: int = 150,
+    font_size: float = 11,
+    rotate: float = 0.0,
+    blur: float = 0.0,
+) -> list[tuple[Any, list[str]]]:
+    """Draw text onto A4 page images as a scanner would see a printed report.
+
+    Each string of ``pages`` is drawn on one page with the CJK font, wrapped to the text width (``"\\n"`` starts a
+    new line); lines that do not fit on the page are dropped. Optionally each page is rotated by ``rotate`` degrees
+    and blurred (Gaussian radius ``blur`` pixels).
+
+    Returns:
+        For each page, the greyscale PIL image and the lines drawn on it, in order (the OCR ground truth).
+    """
+    from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+    font = ImageFont.truetype(str(cjk_font_path()), round(font_size * dpi / 72))
+    width, height = round(8.27 * dpi), round(11.69 * dpi)
+    margin, step = round(0.8 * dpi), round(font_size * 1.6 * dpi / 72)
+    result = []
+    for text in pages:
+        image = Image.new("L", (width, height), 255)
+        draw = ImageDraw.Draw(image)
+        lines: list[str] = []
+        for paragraph in text.split("\n"):
+            line = ""
+            for ch in paragraph:
+                if line and draw.textlength(line + ch, font=font) > width - 2 * margin:
+                    lines.append(line)
+                    line = ""
+                line += ch
+            lines.append(line)
+        lines = [line.strip() for line in lines if line.strip()][: (height - 2 * margin) // step]
+        for row, line in enumerate(lines):
+            draw.text((margin, margin + row * step), line, font=font, fill=0)
+        if rotate:
+            image = image.rotate(rotate, resample=Image.BICUBIC, fillcolor=255, expand=False)
+        if blur:
+            image = image.filter(ImageFilter.GaussianBlur(blur))
+        result.append((image, lines))
+    return result
+
+
+def make_scanned_pdf(
+    path: Path | str,
+    pages: Sequence[str],
+    *,
+    dpi: int = 150,
+    font_size: float = 11,
+    rotate: float = 0.0,
+    blur: float = 0.0,
+) -> Path:
+    """Write a PDF of page images and no text layer, like a scanned report (see :func:`render_scan_pages`).
+
+    Returns:
+        The path written.
+    """
+    from fpdf import FPDF
+
+    path = _prepare(path)
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(auto=False)
+    for image, _ in render_scan_pages(pages, dpi=dpi, font_size=font_size, rotate=rotate, blur=blur):
+        pdf.add_page()
+        pdf.image(image, x=0, y=0, w=pdf.w, h=pdf.h)
     pdf.output(str(path))
     return path
 

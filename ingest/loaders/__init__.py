@@ -12,6 +12,7 @@ from ingest.loaders.html import load_html
 from ingest.loaders.pdf import load_pdf
 from ingest.loaders.text import load_markdown, load_plain_text
 from ingest.normalise import normalise_chars
+from ingest.ocr import PageOcr, shared_page_ocr
 from rag.errors import CorruptDocumentError, UnsupportedFileError
 
 LOADERS: dict[str, Callable[[Path, bytes], LoadedDocument]] = {
@@ -27,8 +28,11 @@ LOADERS: dict[str, Callable[[Path, bytes], LoadedDocument]] = {
 SUPPORTED_EXTENSIONS = tuple(LOADERS)
 
 
-def load_document(path: Path, max_bytes: int | None = None) -> LoadedDocument:
+def load_document(path: Path, max_bytes: int | None = None, ocr: PageOcr | bool = True) -> LoadedDocument:
     """Read and clean one report.
+
+    ``ocr`` reads PDF pages that have no usable text layer: a ``PageOcr`` (``run_ingest`` makes one per ingest, so
+    the models load once), True for one shared by the process, False to refuse such pages.
 
     Raises:
         UnsupportedFileError: the extension is not one ReportQA reads.
@@ -46,7 +50,11 @@ def load_document(path: Path, max_bytes: int | None = None) -> LoadedDocument:
         data = path.read_bytes()
     except OSError as exc:
         raise CorruptDocumentError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
-    document = loader(path, data)
+    if loader is load_pdf:
+        reader = shared_page_ocr() if ocr is True else ocr or None
+        document = load_pdf(path, data, reader)
+    else:
+        document = loader(path, data)
     if not document.text.strip():
         raise CorruptDocumentError(f"{path}: no text after cleaning")
     # A title from file metadata (PDF /Title, <title>, front matter) has not been through clean_text.
