@@ -94,13 +94,15 @@ class PageOcr:
             for done, number in enumerate(numbers, start=1):
                 started = time.perf_counter()
                 page = document[number - 1]
-                if not any(True for _ in page.get_objects()):
-                    results[number] = None
-                    continue
                 try:
+                    if not any(True for _ in page.get_objects()):
+                        results[number] = None
+                        continue
                     results[number] = self.read_page(page)
                 except OcrError as exc:
                     results[number] = exc
+                finally:
+                    page.close()
                 found = results[number]
                 what = f"{len(found)} lines" if isinstance(found, list) else f"failed: {found}"
                 logger.info("OCR %s: page %d (%d/%d) %s, %.1f s", label, number, done, len(numbers), what,
