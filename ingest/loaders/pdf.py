@@ -65,7 +65,8 @@ def _extract(path: Path, data: bytes) -> tuple[list[str], str | None]:
         # Many reports are encrypted only to restrict printing or copying: their user password is empty.
         if reader.is_encrypted and not reader.decrypt(""):
             raise CorruptDocumentError(
-                f"{path}: encrypted PDF that needs a password to open; skipped (remove the password and ingest it again)"
+                f"{path}: encrypted PDF that needs a password to open; skipped "
+                "(remove the password and ingest it again)"
             )
         return [page.extract_text() or "" for page in reader.pages], _metadata_title(reader)
     except CorruptDocumentError:
