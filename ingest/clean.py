@@ -48,6 +48,11 @@ def split_front_matter(text: str) -> tuple[str, dict]:
     return text[match.end():], fields
 
 
+def is_page_number(line: str) -> bool:
+    """A line that is only a page number ("12", "- 12 -", "第 12 页", "Page 12 of 40", "12/40")."""
+    return bool(_PAGE_NUMBER_RE.match(line.strip()))
+
+
 def remove_page_furniture(pages: list[str]) -> list[str]:
     """Drop running headers, footers and page numbers from PDF pages.
 

@@ -402,8 +402,12 @@ def make_scanned_pdf(
     font_size: float = 11,
     rotate: float = 0.0,
     blur: float = 0.0,
+    page_number_stamp: bool = False,
 ) -> Path:
     """Write a PDF of page images and no text layer, like a scanned report (see :func:`render_scan_pages`).
+
+    With ``page_number_stamp`` each page also carries a text-layer page number ("第 N 页") at the bottom, as
+    scanning software often adds; the body is still only an image.
 
     Returns:
         The path written.
@@ -413,9 +417,17 @@ def make_scanned_pdf(
     path = _prepare(path)
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(auto=False)
-    for image, _ in render_scan_pages(pages, dpi=dpi, font_size=font_size, rotate=rotate, blur=blur):
+    if page_number_stamp:
+        pdf.add_font(_FONT_FAMILY, fname=str(cjk_font_path()))
+    for number, (image, _) in enumerate(
+        render_scan_pages(pages, dpi=dpi, font_size=font_size, rotate=rotate, blur=blur), start=1
+    ):
         pdf.add_page()
         pdf.image(image, x=0, y=0, w=pdf.w, h=pdf.h)
+        if page_number_stamp:
+            pdf.set_font(_FONT_FAMILY, size=9)
+            pdf.set_xy(0, pdf.h - 12)
+            pdf.cell(pdf.w, 6, f"第 {number} 页", align="C")
     pdf.output(str(path))
     return path
 

@@ -6,7 +6,7 @@ import io
 import logging
 from pathlib import Path
 
-from ingest.clean import clean_text, rejoin_wrapped_lines, remove_page_furniture
+from ingest.clean import clean_text, is_page_number, rejoin_wrapped_lines, remove_page_furniture
 from ingest.document import LoadedDocument, PageLine, PageSpan, StructureHints
 from ingest.ocr import OcrError, PageOcr, is_legible, needs_ocr
 from ingest.structure import is_junk_title, title_line
@@ -113,9 +113,13 @@ class _Scan:
 
 
 def _read_scanned_pages(path: Path, data: bytes, raw_pages: list[str], ocr: PageOcr | None) -> _Scan:
-    """OCR every page without a usable text layer; a page OCR cannot read keeps what it had (nothing, or garbage)."""
-    unreadable = [n for n, page in enumerate(raw_pages, start=1) if needs_ocr(page)]
-    scan = _Scan(list(raw_pages), unreadable, [n for n in unreadable if raw_pages[n - 1].strip()])
+    """OCR every page without a usable text layer; a page OCR cannot read keeps what it had (nothing, or garbage).
+
+    A page whose text layer is only its page number counts as having none: scanning software often stamps one.
+    """
+    bodies = ["\n".join(line for line in page.split("\n") if not is_page_number(line)) for page in raw_pages]
+    unreadable = [n for n, body in enumerate(bodies, start=1) if needs_ocr(body)]
+    scan = _Scan(list(raw_pages), unreadable, [n for n in unreadable if bodies[n - 1].strip()])
     if not unreadable or ocr is None:
         return scan
     scan.ocr_on = True

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import subprocess
@@ -10,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader, PdfWriter
 
 import filemakers
 from ingest.loaders import load_document
@@ -77,6 +77,12 @@ def test_a_pdf_of_marks_without_text_is_refused_because_ocr_found_no_legible_tex
         load_document(path)
 
 
+def test_a_scan_whose_text_layer_is_only_a_stamped_page_number_is_read_by_ocr(tmp_path):
+    path = filemakers.make_scanned_pdf(tmp_path / "stamped.pdf", [PAGE_2], page_number_stamp=True)
+    assert "第 1 页" in PdfReader(path).pages[0].extract_text()  # the stamp is the whole text layer
+    assert _squash(PAGE_2) in _squash(load_document(path).text)
+
+
 def test_a_page_whose_text_layer_is_garbage_is_read_by_ocr(tmp_path):
     text = "算力租赁价格在下半年回落了百分之十五。"
     garbage = {ch: chr(0xE000 + i) for i, ch in enumerate(dict.fromkeys(text))}  # a font without a real ToUnicode
@@ -94,8 +100,6 @@ def test_the_garbage_criterion_counts_replacement_private_use_and_unassigned_cha
 
 
 def test_a_page_ocr_cannot_read_is_named_in_the_ingest_summary_and_the_rest_is_ingested(tmp_path, make_settings):
-    from pypdf import PdfReader, PdfWriter
-
     corpus = tmp_path / "corpus"
     text_pdf = filemakers.make_cjk_pdf(tmp_path / "text.pdf", ["第一页正文：云计算收入同比增长百分之二十。"])
     marks_pdf = filemakers.make_image_only_pdf(tmp_path / "marks.pdf", pages=1)
