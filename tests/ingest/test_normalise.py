@@ -83,3 +83,38 @@ def test_a_keyword_question_finds_and_quotes_a_radical_pdf_with_normal_character
     stored = load_document(corpus / "客户访谈.pdf").text
     for citation in answer.citations:
         assert stored[citation.quote_start : citation.quote_end] == citation.quote
+
+
+def _write_each_format(folder):
+    """The same radical-laden report (title, heading, paragraph, table) as Markdown, text, HTML and DOCX."""
+    title, heading, body = "⽤户调研", "⻓期趋势", "⽤户⻓期留存率为８５％。"
+    md = folder / "r.md"
+    md.write_text(f"# {title}\n\n## {heading}\n\n{body}\n\n| 指标⽤ | 数值 |\n| --- | --- |\n| 留存 | ８５％ |\n",
+                  encoding="utf-8")
+    txt = filemakers.make_text(folder / "r.txt", f"{title}\n\n{heading}\n\n{body}\n")
+    html = filemakers.make_html(
+        folder / "r.html", title,
+        f"<h1>{title}</h1><h2>{heading}</h2><p>{body}</p>"
+        "<table><tr><th>指标⽤</th><th>数值</th></tr><tr><td>留存</td><td>８５％</td></tr></table>",
+    )
+    docx = filemakers.make_docx(
+        folder / "r.docx", [("h1", title), ("h2", heading), ("p", body), ("table", [["指标⽤", "数值"], ["留存", "８５％"]])],
+        title=title,
+    )
+    return [md, txt, html, docx]
+
+
+def test_every_loader_normalises_text_title_and_structure_alike(tmp_path):
+    import json
+
+    from ingest.structure import read_structure
+
+    for path in _write_each_format(tmp_path):
+        doc = load_document(path)
+        assert doc.title == "用户调研", path.name
+        assert "用户长期留存率为85%。" in doc.text, path.name
+        blocks = json.dumps(read_structure(doc).to_dict(), ensure_ascii=False)
+        if path.suffix != ".txt":  # plain text has no markup hint
+            assert '"长期趋势"' in blocks, path.name  # the heading path
+            assert "指标用" in blocks, path.name  # a table's header cells, read from the markup hint
+        assert not any(0x2E80 <= ord(ch) <= 0x2FDF or 0xFF10 <= ord(ch) <= 0xFF19 for ch in doc.text + blocks), path
