@@ -7,7 +7,8 @@ from collections import Counter
 
 import yaml
 
-_INVISIBLE_RE = re.compile(r"[\u200b-\u200f\u2028\u2029\u2060\ufeff\u00ad\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+from ingest.normalise import normalise_chars
+
 _SPACES_RE = re.compile(r"[ \t\u00a0\u3000\u2000-\u200a\u202f\u205f]+")
 _BLANK_LINES_RE = re.compile(r"\n{3,}")
 _FRONT_MATTER_RE = re.compile(r"\A\s*---[ \t]*\n(.*?)\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.DOTALL)
@@ -23,9 +24,9 @@ _CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
 
 
 def clean_text(text: str) -> str:
-    """Normalise line breaks and whitespace and drop invisible characters, keeping the line structure."""
+    """Normalise line breaks, whitespace and characters (``ingest.normalise``), keeping the line structure."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _INVISIBLE_RE.sub("", text)
+    text = normalise_chars(text)
     lines = [_SPACES_RE.sub(" ", line).strip() for line in text.split("\n")]
     return _BLANK_LINES_RE.sub("\n\n", "\n".join(lines)).strip()
 
@@ -45,6 +46,11 @@ def split_front_matter(text: str) -> tuple[str, dict]:
             return text[match.end():], {}
         return text, {}
     return text[match.end():], fields
+
+
+def is_page_number(line: str) -> bool:
+    """A line that is only a page number ("12", "- 12 -", "第 12 页", "Page 12 of 40", "12/40")."""
+    return bool(_PAGE_NUMBER_RE.match(line.strip()))
 
 
 def remove_page_furniture(pages: list[str]) -> list[str]:

@@ -17,6 +17,15 @@ class PageSpan:
 
 
 @dataclass(frozen=True)
+class PageLine:
+    """One line of text OCR read on a PDF page, with its box in PDF points from the page's top-left corner."""
+
+    text: str
+    box: tuple[float, float, float, float]  # x0, y0, x1, y1
+    score: float
+
+
+@dataclass(frozen=True)
 class StructureHints:
     """What a loader saw before cleaning flattened it, for ``ingest.structure`` to read the blocks with.
 
@@ -47,6 +56,11 @@ class LoadedDocument:
     kind: str
     pages: tuple[PageSpan, ...] = field(default=())
     hints: StructureHints = field(default_factory=StructureHints, compare=False, repr=False)
+    # PDF page number → the lines OCR read on it, with their boxes (only pages read by OCR). Kept for showing a
+    # cited passage on its page; not stored in the index yet.
+    page_lines: Mapping[int, tuple[PageLine, ...]] = field(default_factory=dict, compare=False, repr=False)
+    # What went wrong on part of the document (a page OCR could not read); the ingest summary lists them.
+    warnings: tuple[str, ...] = field(default=())
 
     def page_at(self, offset: int) -> int | None:
         """The PDF page holding ``offset``, or None for documents without pages."""

@@ -21,6 +21,7 @@ import numpy as np
 from ingest.chunking import ChunkSpan, cut_long_sentence, split_into_chunks
 from ingest.loaders import SUPPORTED_EXTENSIONS, load_document
 from ingest.lock import ingest_lock
+from ingest.ocr import PageOcr
 from ingest.structure import read_structure
 from rag.blocks import STRUCTURE_VERSION
 from rag.docfiles import remove_sidecar, sidecar_path, write_sentence_vectors, write_sidecar
@@ -36,7 +37,7 @@ from rag.text import detect_language, sentence_spans, tokenize
 logger = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes in a way that changes chunks: every document is then re-ingested.
-PIPELINE_VERSION = 7
+PIPELINE_VERSION = 8
 # Longer sentences are cut at a comma for quoting: a citation should point at a sentence, not a page.
 SENTENCE_MAX_CHARS = 200
 
@@ -50,6 +51,14 @@ class FileFailure:
 
 
 @dataclass
+class FileWarning:
+    """Part of a file that could not be read (a page OCR found nothing legible on); the rest was ingested."""
+
+    path: str
+    message: str
+
+
+@dataclass
 class IngestReport:
     """What one ingest did. ``failed`` files were left as they were in the index."""
 
@@ -58,6 +67,7 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     failed: list[FileFailure] = field(default_factory=list)
+    warnings: list[FileWarning] = field(default_factory=list)
     chunks_written: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
@@ -73,6 +83,7 @@ class IngestReport:
             "unchanged": self.unchanged,
             "removed": self.removed,
             "failed": [{"path": f.path, "reason": f.reason} for f in self.failed],
+            "warnings": [{"path": w.path, "message": w.message} for w in self.warnings],
             "chunks_written": self.chunks_written,
             "seconds": round(self.seconds, 3),
             "embed_seconds": round(self.embed_seconds, 3),
@@ -87,6 +98,7 @@ class _Prepared:
     embed_texts: list[str]
     sidecar: dict
     is_new: bool
+    warnings: tuple[str, ...] = ()
 
 
 def run_ingest(
@@ -132,6 +144,7 @@ def run_ingest(
 
         files, report.failed = discover(roots, settings.ingest.extensions)
         config_hash = _config_hash(settings, embedder.name)
+        ocr = PageOcr() if settings.ingest.ocr else False  # the OCR models load once, if a page needs them
         prepared: list[_Prepared] = []
         seen: set[str] = set()
         for path in files:
@@ -154,7 +167,12 @@ def run_ingest(
                 report.unchanged.append(previous.source)
                 continue
             try:
-                prepared.append(_prepare(path, doc_id, content_hash, config_hash, settings, is_new=previous is None))
+                prepared.append(
+                    _prepare(path, doc_id, content_hash, config_hash, settings, is_new=previous is None, ocr=ocr)
+                )
+                for message in prepared[-1].warnings:
+                    logger.warning("%s: %s", path, message)
+                    report.warnings.append(FileWarning(str(path), message))
             except (UnsupportedFileError, CorruptDocumentError) as exc:
                 logger.warning("skipped %s", exc)
                 report.failed.append(FileFailure(str(path), _reason(exc, path)))
@@ -256,9 +274,10 @@ def embedding_text(title: str, section_path: Sequence[str], text: str) -> str:
 
 
 def _prepare(
-    path: Path, doc_id: str, content_hash: str, config_hash: str, settings: Settings, is_new: bool
+    path: Path, doc_id: str, content_hash: str, config_hash: str, settings: Settings, is_new: bool,
+    ocr: PageOcr | bool = False,
 ) -> _Prepared:
-    document = load_document(path, max_bytes=int(settings.ingest.max_file_mb * 2**20))
+    document = load_document(path, max_bytes=int(settings.ingest.max_file_mb * 2**20), ocr=ocr)
     structure = read_structure(document)
     spans = split_into_chunks(document, settings.ingest.chunk_size, settings.ingest.chunk_overlap, structure)
     if not spans:
@@ -325,7 +344,7 @@ def _prepare(
         # read back with rag.blocks.DocumentStructure.from_dict.
         "structure": structure.to_dict(),
     }
-    return _Prepared(path, record, chunks, embed_texts, sidecar, is_new)
+    return _Prepared(path, record, chunks, embed_texts, sidecar, is_new, document.warnings)
 
 
 def sentence_units(text: str, spans: Sequence[ChunkSpan], max_chars: int) -> list[tuple[int, int]]:

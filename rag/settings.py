@@ -40,6 +40,7 @@ class IngestSettings(_Section):
     extensions: tuple[str, ...] = (".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm")
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are rejected.")
     embed_batch_size: int = Field(32, gt=0)
+    ocr: bool = Field(True, description="Read PDF pages without a usable text layer by OCR (rapidocr, offline).")
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> IngestSettings:

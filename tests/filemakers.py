@@ -41,6 +41,9 @@ __all__ = [
     "make_html",
     "make_image_only_pdf",
     "make_markdown_with_front_matter",
+    "make_radical_pdf",
+    "make_scanned_pdf",
+    "render_scan_pages",
     "make_text",
     "make_zip_bomb_docx",
 ]
@@ -221,6 +224,41 @@ def make_encrypted_pdf(
     return path
 
 
+def make_radical_pdf(path: Path | str, pages: Sequence[str], radicals: Mapping[str, str]) -> Path:
+    """Write a PDF that looks right but whose text layer holds radical code points, as browser-printed PDFs do.
+
+    The pages are drawn by :func:`make_cjk_pdf` with ordinary ideographs; then each font's ``/ToUnicode`` map is
+    rewritten so that the glyph of every key of ``radicals`` (e.g. ``"用"``) extracts as its value (``"⽤"``,
+    U+2F64). A viewer shows 用; ``extract_text()`` returns ⽤.
+
+    Args:
+        path: Where to write the PDF.
+        pages: Body text of each page, written with the ordinary ideographs.
+        radicals: Ideograph → the radical code point its glyph should extract as.
+
+    Returns:
+        The path written.
+    """
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject
+
+    path = make_cjk_pdf(path, pages)
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(path.read_bytes())))
+    for page in writer.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            if NameObject("/ToUnicode") not in font:
+                continue
+            cmap = font["/ToUnicode"].get_object()
+            data = cmap.get_data().decode("latin-1")
+            for ideograph, radical in radicals.items():
+                data = data.replace(f"> <{ord(ideograph):04X}>", f"> <{ord(radical):04X}>")
+            cmap.set_data(data.encode("latin-1"))
+    with path.open("wb") as fh:
+        writer.write(fh)
+    return path
+
+
 def _latin_pdf_bytes(lines: Sequence[str], pages: int = 3) -> bytes:
     """Return bytes of a plain PDF using a core font (no CJK font needed)."""
     from fpdf import FPDF
@@ -306,6 +344,90 @@ def make_image_only_pdf(path: Path | str, pages: int = 2) -> Path:
             height = 20 + ((i * 37 + page * 11) % 90)
             draw.rectangle((15 + i * 37, 115 - height, 40 + i * 37, 115), fill=(30, 90, 160))
         pdf.image(image, x=20, y=170, w=120)
+    pdf.output(str(path))
+    return path
+
+
+def render_scan_pages(
+    pages: Sequence[str],
+    *,
+    dpi: int = 150,
+    font_size: float = 11,
+    rotate: float = 0.0,
+    blur: float = 0.0,
+) -> list[tuple[Any, list[str]]]:
+    """Draw text onto A4 page images as a scanner would see a printed report.
+
+    Each string of ``pages`` is drawn on one page with the CJK font, wrapped to the text width (``"\\n"`` starts a
+    new line); lines that do not fit on the page are dropped. Optionally each page is rotated by ``rotate`` degrees
+    and blurred (Gaussian radius ``blur`` pixels).
+
+    Returns:
+        For each page, the greyscale PIL image and the lines drawn on it, in order (the OCR ground truth).
+    """
+    from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+    font = ImageFont.truetype(str(cjk_font_path()), round(font_size * dpi / 72))
+    width, height = round(8.27 * dpi), round(11.69 * dpi)
+    margin, step = round(0.8 * dpi), round(font_size * 1.6 * dpi / 72)
+    result = []
+    for text in pages:
+        image = Image.new("L", (width, height), 255)
+        draw = ImageDraw.Draw(image)
+        lines: list[str] = []
+        for paragraph in text.split("\n"):
+            line = ""
+            for ch in paragraph:
+                if line and draw.textlength(line + ch, font=font) > width - 2 * margin:
+                    lines.append(line)
+                    line = ""
+                line += ch
+            lines.append(line)
+        lines = [line.strip() for line in lines if line.strip()][: (height - 2 * margin) // step]
+        for row, line in enumerate(lines):
+            draw.text((margin, margin + row * step), line, font=font, fill=0)
+        if rotate:
+            image = image.rotate(rotate, resample=Image.BICUBIC, fillcolor=255, expand=False)
+        if blur:
+            image = image.filter(ImageFilter.GaussianBlur(blur))
+        result.append((image, lines))
+    return result
+
+
+def make_scanned_pdf(
+    path: Path | str,
+    pages: Sequence[str],
+    *,
+    dpi: int = 150,
+    font_size: float = 11,
+    rotate: float = 0.0,
+    blur: float = 0.0,
+    page_number_stamp: bool = False,
+) -> Path:
+    """Write a PDF of page images and no text layer, like a scanned report (see :func:`render_scan_pages`).
+
+    With ``page_number_stamp`` each page also carries a text-layer page number ("第 N 页") at the bottom, as
+    scanning software often adds; the body is still only an image.
+
+    Returns:
+        The path written.
+    """
+    from fpdf import FPDF
+
+    path = _prepare(path)
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(auto=False)
+    if page_number_stamp:
+        pdf.add_font(_FONT_FAMILY, fname=str(cjk_font_path()))
+    for number, (image, _) in enumerate(
+        render_scan_pages(pages, dpi=dpi, font_size=font_size, rotate=rotate, blur=blur), start=1
+    ):
+        pdf.add_page()
+        pdf.image(image, x=0, y=0, w=pdf.w, h=pdf.h)
+        if page_number_stamp:
+            pdf.set_font(_FONT_FAMILY, size=9)
+            pdf.set_xy(0, pdf.h - 12)
+            pdf.cell(pdf.w, 6, f"第 {number} 页", align="C")
     pdf.output(str(path))
     return path
 

@@ -85,12 +85,13 @@ def ingest(
     data_dir: DataDirOption = None,
     rebuild: Annotated[bool, typer.Option("--rebuild", help="Drop the index and ingest everything again.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    no_ocr: Annotated[bool, typer.Option("--no-ocr", help="Do not OCR PDF pages that have no text layer.")] = False,
 ) -> None:
     """Read, split, embed and index reports; only what changed is re-embedded."""
     from ingest.pipeline import run_ingest
 
     with user_errors():
-        settings = load_settings(data_dir)
+        settings = load_settings(data_dir, ingest={"ocr": False} if no_ocr else {})
         with _progress_bar(enabled=not as_json) as progress:
             report = run_ingest(settings, paths or None, rebuild=rebuild, progress=progress)
     if as_json:

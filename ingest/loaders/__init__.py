@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from ingest.document import LoadedDocument
@@ -10,6 +11,8 @@ from ingest.loaders.docx import load_docx
 from ingest.loaders.html import load_html
 from ingest.loaders.pdf import load_pdf
 from ingest.loaders.text import load_markdown, load_plain_text
+from ingest.normalise import normalise_chars
+from ingest.ocr import PageOcr, shared_page_ocr
 from rag.errors import CorruptDocumentError, UnsupportedFileError
 
 LOADERS: dict[str, Callable[[Path, bytes], LoadedDocument]] = {
@@ -25,8 +28,11 @@ LOADERS: dict[str, Callable[[Path, bytes], LoadedDocument]] = {
 SUPPORTED_EXTENSIONS = tuple(LOADERS)
 
 
-def load_document(path: Path, max_bytes: int | None = None) -> LoadedDocument:
+def load_document(path: Path, max_bytes: int | None = None, ocr: PageOcr | bool = True) -> LoadedDocument:
     """Read and clean one report.
+
+    ``ocr`` reads PDF pages that have no usable text layer: a ``PageOcr`` (``run_ingest`` makes one per ingest, so
+    the models load once), True for one shared by the process, False to refuse such pages.
 
     Raises:
         UnsupportedFileError: the extension is not one ReportQA reads.
@@ -44,10 +50,15 @@ def load_document(path: Path, max_bytes: int | None = None) -> LoadedDocument:
         data = path.read_bytes()
     except OSError as exc:
         raise CorruptDocumentError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
-    document = loader(path, data)
+    if loader is load_pdf:
+        reader = shared_page_ocr() if ocr is True else ocr or None
+        document = load_pdf(path, data, reader)
+    else:
+        document = loader(path, data)
     if not document.text.strip():
         raise CorruptDocumentError(f"{path}: no text after cleaning")
-    return document
+    # A title from file metadata (PDF /Title, <title>, front matter) has not been through clean_text.
+    return replace(document, title=normalise_chars(document.title).strip() or path.stem)
 
 
 def _human_size(n_bytes: int) -> str:

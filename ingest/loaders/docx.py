@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ingest.clean import clean_text
 from ingest.document import LoadedDocument, StructureHints
+from ingest.normalise import normalise_chars
 from ingest.structure import markup_document_title
 from rag.errors import CorruptDocumentError
 
@@ -83,7 +84,7 @@ def load_docx(path: Path, data: bytes) -> LoadedDocument:
         title=markup_document_title(core_title, text, path.stem),
         text=text,
         kind="docx",
-        hints=StructureHints(markup=markup, metadata_title=core_title or None),
+        hints=StructureHints(markup=normalise_chars(markup), metadata_title=core_title or None),
     )
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ingest.clean import clean_text
 from ingest.document import LoadedDocument, StructureHints
+from ingest.normalise import normalise_chars
 from ingest.encoding import decode_bytes
 from ingest.structure import markup_document_title
 from rag.errors import CorruptDocumentError
@@ -42,7 +43,7 @@ def load_html(path: Path, data: bytes) -> LoadedDocument:
         title=markup_document_title(page_title, text, path.stem),
         text=text,
         kind="html",
-        hints=StructureHints(markup=markup, metadata_title=page_title or None),
+        hints=StructureHints(markup=normalise_chars(markup), metadata_title=page_title or None),
     )
 
 

@@ -1,4 +1,4 @@
-"""PDF reports, read one page at a time so every chunk knows its page."""
+"""PDF reports, read one page at a time so every chunk knows its page; pages without a usable text layer by OCR."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import io
 import logging
 from pathlib import Path
 
-from ingest.clean import clean_text, rejoin_wrapped_lines, remove_page_furniture
-from ingest.document import LoadedDocument, PageSpan, StructureHints
+from ingest.clean import clean_text, is_page_number, rejoin_wrapped_lines, remove_page_furniture
+from ingest.document import LoadedDocument, PageLine, PageSpan, StructureHints
+from ingest.ocr import OcrError, PageOcr, is_legible, needs_ocr
 from ingest.structure import is_junk_title, title_line
 from rag.errors import CorruptDocumentError
 
@@ -15,36 +16,24 @@ logger = logging.getLogger(__name__)
 _PAGE_SEPARATOR = "\n\n"
 
 
-def load_pdf(path: Path, data: bytes) -> LoadedDocument:
-    """Extract, de-furnish and re-join the text of every page.
+def load_pdf(path: Path, data: bytes, ocr: PageOcr | None = None) -> LoadedDocument:
+    """Extract, de-furnish and re-join the text of every page; OCR the pages that have none (when ``ocr`` is given).
 
     Raises:
-        CorruptDocumentError: broken or truncated file, a password, or no text layer at all (scanned pages).
+        CorruptDocumentError: broken or truncated file, a password, or no readable text on any page (the reason
+            says what was found: "12 pages, no text layer, OCR off").
     """
-    import pypdf
-    from pypdf.errors import PdfReadError
-
-    # pypdf logs every repair it attempts; the one-line reason in our error is what the user needs.
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
-    try:
-        reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise CorruptDocumentError(f"{path}: encrypted PDF; remove the password and ingest it again")
-        raw_pages = [page.extract_text() or "" for page in reader.pages]
-        title = _metadata_title(reader)
-    except CorruptDocumentError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError) as exc:
-        raise CorruptDocumentError(f"{path}: corrupt PDF ({type(exc).__name__}: {exc})") from exc
-    except Exception as exc:  # pypdf raises many private types on damaged files; all mean the same to a user.
-        if "crypt" in str(exc).lower():
-            raise CorruptDocumentError(f"{path}: encrypted PDF that cannot be read ({exc})") from exc
-        raise CorruptDocumentError(f"{path}: corrupt PDF ({type(exc).__name__}: {exc})") from exc
+    raw_pages, title = _extract(path, data)
     if not raw_pages:
         raise CorruptDocumentError(f"{path}: PDF has no pages")
-    pages = [clean_text(rejoin_wrapped_lines(page)) for page in remove_page_furniture([clean_text(p) for p in raw_pages])]
+    raw_pages = [clean_text(page) for page in raw_pages]
+    scan = _read_scanned_pages(path, data, raw_pages, ocr)
+    pages = [clean_text(rejoin_wrapped_lines(page)) for page in remove_page_furniture(scan.pages)]
+    if not any(pages) and any(scan.pages):
+        # Every line repeats on every page (a deck of one-line slides): furniture detection would leave nothing.
+        pages = [clean_text(rejoin_wrapped_lines(page)) for page in scan.pages]
     if not any(pages):
-        raise CorruptDocumentError(f"{path}: PDF has no text layer (scanned pages?); it needs OCR before ingesting")
+        raise CorruptDocumentError(f"{path}: {scan.refusal(len(raw_pages))}")
     text_parts, spans, offset = [], [], 0
     for number, page_text in enumerate(pages, start=1):
         if not page_text:
@@ -59,8 +48,104 @@ def load_pdf(path: Path, data: bytes) -> LoadedDocument:
     # first title-like line; the file name only as a last resort.
     chosen = (title if not is_junk_title(title) else None) or title_line(text, pdf=True) or path.stem
     return LoadedDocument(
-        path=path, title=chosen, text=text, kind="pdf", pages=tuple(spans), hints=StructureHints(metadata_title=title)
+        path=path, title=chosen, text=text, kind="pdf", pages=tuple(spans), hints=StructureHints(metadata_title=title),
+        page_lines=scan.lines, warnings=tuple(scan.warnings()),
     )
+
+
+def _extract(path: Path, data: bytes) -> tuple[list[str], str | None]:
+    """Each page's text layer as pypdf extracts it, and the metadata title."""
+    import pypdf
+    from pypdf.errors import DependencyError, PdfReadError
+
+    # pypdf logs every repair it attempts; the one-line reason in our error is what the user needs.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        reader = pypdf.PdfReader(io.BytesIO(data), strict=False)
+        # Many reports are encrypted only to restrict printing or copying: their user password is empty.
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise CorruptDocumentError(
+                f"{path}: encrypted PDF that needs a password to open; skipped "
+                "(remove the password and ingest it again)"
+            )
+        return [page.extract_text() or "" for page in reader.pages], _metadata_title(reader)
+    except CorruptDocumentError:
+        raise
+    except DependencyError as exc:  # AES needs the cryptography package
+        raise CorruptDocumentError(f"{path}: encrypted PDF that cannot be decrypted here ({exc})") from exc
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, IndexError, OSError) as exc:
+        raise CorruptDocumentError(f"{path}: corrupt PDF ({type(exc).__name__}: {exc})") from exc
+    except Exception as exc:  # pypdf raises many private types on damaged files; all mean the same to a user.
+        if "crypt" in str(exc).lower():
+            raise CorruptDocumentError(f"{path}: encrypted PDF that cannot be read ({exc})") from exc
+        raise CorruptDocumentError(f"{path}: corrupt PDF ({type(exc).__name__}: {exc})") from exc
+
+
+class _Scan:
+    """The pages after OCR, and what OCR did: which pages it read, could not read, or was not allowed to read."""
+
+    def __init__(self, pages: list[str], unreadable: list[int], garbage: list[int]) -> None:
+        self.pages = pages
+        self.unreadable = unreadable  # pages with no text layer (or a garbage one)
+        self.garbage = garbage  # of those, the pages whose text layer was garbage
+        self.lines: dict[int, tuple[PageLine, ...]] = {}
+        self.ocr_on = False
+        self.illegible: list[int] = []  # OCR ran and read nothing legible
+        self.failed: dict[int, str] = {}  # OCR could not run on the page
+
+    def warnings(self) -> list[str]:
+        notes = [f"page {n}: OCR found no legible text" for n in self.illegible]
+        notes += [f"page {n}: OCR failed ({reason})" for n, reason in self.failed.items()]
+        if not self.ocr_on and self.unreadable:
+            notes.append(f"{_pages(self.unreadable)}: no text layer, OCR off")
+        return notes
+
+    def refusal(self, n_pages: int) -> str:
+        what = f"{n_pages} page{'s' if n_pages != 1 else ''}"
+        layer = "text layer unreadable (garbage characters)" if self.garbage else "no text layer"
+        if not self.ocr_on:
+            return f"{what}, {layer}, OCR off; ingest with OCR on to read it"
+        if self.failed and not self.illegible:
+            return f"{what}, {layer}, and OCR failed ({next(iter(self.failed.values()))})"
+        if not self.unreadable or not (self.illegible or self.failed):
+            return f"{what}, nothing drawn on them and no text"
+        return f"{what}, {layer}, and OCR found no legible text"
+
+
+def _read_scanned_pages(path: Path, data: bytes, raw_pages: list[str], ocr: PageOcr | None) -> _Scan:
+    """OCR every page without a usable text layer; a page OCR cannot read keeps what it had (nothing, or garbage).
+
+    A page whose text layer is only its page number counts as having none: scanning software often stamps one.
+    """
+    bodies = ["\n".join(line for line in page.split("\n") if not is_page_number(line)) for page in raw_pages]
+    unreadable = [n for n, body in enumerate(bodies, start=1) if needs_ocr(body)]
+    scan = _Scan(list(raw_pages), unreadable, [n for n in unreadable if bodies[n - 1].strip()])
+    if not unreadable or ocr is None:
+        return scan
+    scan.ocr_on = True
+    try:
+        results = ocr.read_pages(data, unreadable, path.name)
+    except OcrError as exc:
+        scan.failed = {n: str(exc) for n in unreadable}
+        return scan
+    for number, found in results.items():
+        if found is None:
+            continue  # nothing drawn on the page: a blank page, not a scan
+        if isinstance(found, OcrError):
+            scan.failed[number] = str(found)
+        elif is_legible(found):
+            scan.pages[number - 1] = clean_text("\n".join(line.text for line in found))
+            scan.lines[number] = tuple(found)
+        else:
+            scan.illegible.append(number)
+    return scan
+
+
+def _pages(numbers: list[int]) -> str:
+    if len(numbers) == 1:
+        return f"page {numbers[0]}"
+    shown = ", ".join(str(n) for n in numbers[:10])
+    return f"pages {shown}{', …' if len(numbers) > 10 else ''}"
 
 
 def _metadata_title(reader) -> str | None:

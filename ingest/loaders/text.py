@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ingest.clean import clean_text, rejoin_wrapped_lines, split_front_matter
 from ingest.document import LoadedDocument, StructureHints
+from ingest.normalise import normalise_chars
 from ingest.encoding import decode_bytes
 from ingest.structure import markdown_title, ordinal_of, prefer_heading_title, table_cells, title_line
 
@@ -34,7 +35,9 @@ def load_markdown(path: Path, data: bytes) -> LoadedDocument:
         title = front_matter
     else:
         title = heading or front_matter or title_line(text) or path.stem
-    return LoadedDocument(path=path, title=title, text=text, kind="markdown", hints=StructureHints(markup=body))
+    return LoadedDocument(
+        path=path, title=title, text=text, kind="markdown", hints=StructureHints(markup=normalise_chars(body))
+    )
 
 
 def load_plain_text(path: Path, data: bytes) -> LoadedDocument:

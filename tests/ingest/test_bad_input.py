@@ -187,3 +187,21 @@ def test_an_over_size_file_is_refused_without_being_read_into_memory(tmp_path):
         tracemalloc.stop()
     assert [(Path(f.path).name, "limit" in f.reason) for f in report.failed] == [("huge.md", True)]
     assert peak < 64 * 2**20, f"{peak / 2**20:.0f} MB allocated to refuse the file"
+
+
+@pytest.mark.parametrize("algorithm", ["RC4-128", "AES-256"])
+def test_a_pdf_encrypted_with_an_empty_user_password_is_read(tmp_path, algorithm):
+    path = filemakers.make_encrypted_pdf(
+        tmp_path / "restricted.pdf", "仅限制打印的报告：云服务收入同比增长百分之三十。", password="", algorithm=algorithm
+    )
+    assert "仅限制打印的报告：云服务收入同比增长百分之三十。" in load_document(path).text
+
+
+def test_a_pdf_that_needs_a_password_is_named_and_skipped_and_the_others_are_ingested(tmp_path, make_settings):
+    folder = tmp_path / "corpus"
+    filemakers.make_encrypted_pdf(folder / "locked.pdf", "董事会纪要。", password="secret", algorithm="AES-256")
+    (folder / "open.md").write_text(GOOD_A, encoding="utf-8")
+    report = run_ingest(make_settings(corpus_dir=folder))
+    assert [Path(f.path).name for f in report.failed] == ["locked.pdf"]
+    assert "needs a password" in report.failed[0].reason
+    assert [Path(s).name for s in report.added] == ["open.md"]
