@@ -10,9 +10,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from rag.evidence import Sentence
+from rag.evidence import DocumentEntry, Sentence
 from rag.models import Citation
-from rag.text import block_start, line_start, tokenize
+from rag.text import line_start, tokenize
 
 # Headings and the report's own questions introduce answers; they are never one.
 _NOT_AN_ANSWER_RE = re.compile(r"^#{1,6}\s|[？?]\W*$")
@@ -26,9 +26,8 @@ LEAD_IN_LIMIT = 200
 # A paragraph's opening sentence this short states a topic ("人机协同的组织管理需要具备灵活的架构。"); the sentence
 # after it says what the topic amounts to, so the two are quoted together.
 TOPIC_SENTENCE_MAX_CHARS = 24
-# A table row is quoted from its table's header row down, when the header is at most this many lines above it.
+# A table row is quoted from its table's header row down, when it is one of the table's first rows.
 TABLE_HEADER_MAX_LINES = 3
-TABLE_ROW_MAX_CHARS = 80
 _LEAD_IN_ENDS = ("：", ":")
 _TABLE_RULE_RE = re.compile(r"^[\s|:+-]*-[\s|:+-]*$")
 _CODE_FENCE_RE = re.compile(r"^\s*```.*$", re.MULTILINE)
@@ -45,13 +44,13 @@ def compose_extractive(
     sentences: list[Sentence],
     max_sentences: int,
     english: bool,
-    document_text: Callable[[str], str | None] | None = None,
+    documents: Callable[[str], DocumentEntry | None] | None = None,
 ) -> ExtractiveDraft:
     """Pick up to ``max_sentences`` non-redundant sentences near the best score; cite each one.
 
     The answer keeps the report's order of the chosen sentences within a document, so a figure and the sentence
-    that explains it read in sequence. With ``document_text`` (doc id → cleaned text), a chosen lead-in or short
-    topic sentence is quoted together with the words that complete it (see ``complete_sentence``).
+    that explains it read in sequence. With ``documents`` (doc id → its text and structure), a chosen lead-in,
+    short topic sentence or table row is quoted together with the words that complete it (``complete_sentence``).
     """
     chosen: list[Sentence] = []
     chosen_tokens: list[set[str]] = []
@@ -72,8 +71,8 @@ def compose_extractive(
             continue
         chosen.append(sentence)
         chosen_tokens.append(tokens)
-    if document_text is not None:
-        chosen = _merge_overlaps([complete_sentence(s, document_text(s.passage.chunk.doc_id)) for s in chosen])
+    if documents is not None:
+        chosen = _merge_overlaps([complete_sentence(s, documents(s.passage.chunk.doc_id)) for s in chosen])
     chosen.sort(key=lambda s: (s.passage.rank, s.start))
     citations = []
     parts = []
@@ -101,25 +100,26 @@ def _where(sentence: Sentence) -> str:
     return f"In “{chunk.title}”{section}"
 
 
-def complete_sentence(sentence: Sentence, text: str | None) -> Sentence:
+def complete_sentence(sentence: Sentence, doc: DocumentEntry | None) -> Sentence:
     """The sentence with the words it needs to answer anything, as one contiguous span of the document (and of
-    the passage it cites).
+    the passage it cites), read from the structure stored at ingest.
 
-    - A lead-in ending in a colon gets the lines it introduces: up to the next blank line or heading and at most
-      ``LEAD_IN_LIMIT`` characters (a code block right after it is taken whole, if it fits).
+    - A lead-in ending in a colon gets the list, table or code block it introduces, whole items up to
+      ``LEAD_IN_LIMIT`` characters.
     - A short opening sentence of a paragraph gets the next sentence of that paragraph.
     - A table row gets its table's header row ("超级会员 WPS大会员" above "价格 ¥148/年 ¥348/年"), and the rows
-      between, when the header is close enough above it.
+      between, when it is one of the first ``TABLE_HEADER_MAX_LINES`` rows.
     """
-    if not text or text[sentence.start : sentence.end] != sentence.text:
+    if doc is None or doc.text[sentence.start : sentence.end] != sentence.text:
         return sentence
+    text = doc.text
     stripped = sentence.text.rstrip().rstrip("*").rstrip()
-    start = max(_table_header_start(text, sentence.start, sentence.end), sentence.passage.chunk.start)
+    start = max(_table_header_start(doc, sentence.start), sentence.passage.chunk.start)
     if start < sentence.start:
         return replace(sentence, start=start, text=text[start : sentence.end])
     end = sentence.end
     if stripped.endswith(_LEAD_IN_ENDS):
-        end = _lead_in_end(text, sentence.end)
+        end = _lead_in_end(doc, sentence.start, sentence.end)
     elif _opens_paragraph(text, sentence.start) and len(stripped.lstrip("-*+ ")) <= TOPIC_SENTENCE_MAX_CHARS:
         paragraph_end = text.find("\n", sentence.end)
         paragraph_end = len(text) if paragraph_end < 0 else paragraph_end
@@ -132,48 +132,37 @@ def complete_sentence(sentence: Sentence, text: str | None) -> Sentence:
     return replace(sentence, end=end, text=text[sentence.start : end])
 
 
-def _lead_in_end(text: str, start: int) -> int:
-    """Where the lines introduced by a lead-in ending at ``start`` stop."""
-    window = text[start : start + LEAD_IN_LIMIT]
-    body = len(window) - len(window.lstrip())
-    stops = [window.find("\n\n", body), window.find("\n#", body)]
-    fence = _CODE_FENCE_RE.search(window, body)
-    if fence is not None and fence.start() == body:  # a code block: up to its closing fence
-        closing = _CODE_FENCE_RE.search(window, fence.end() + 1)
-        stops.append(closing.end() if closing else -1)
-    found = [i for i in stops if i > body]
-    if found:
-        return start + min(found)
-    if start + LEAD_IN_LIMIT >= len(text):
-        return len(text.rstrip())
-    last_line = window.rfind("\n")
-    return start + last_line if last_line > body else start
+def _lead_in_end(doc: DocumentEntry, start: int, end: int) -> int:
+    """Where what a lead-in (the sentence ``start:end``) introduces stops: the end of the list, table or code block
+    right after it, cut after the last whole item (or row, or line) within ``LEAD_IN_LIMIT`` characters; ``end``
+    when nothing follows that it introduces."""
+    block = doc.structure.block_at(start)
+    following = doc.structure.block_after(block.end) if block is not None else None
+    if following is None or following.kind not in ("list", "table", "code"):
+        return end
+    limit = end + LEAD_IN_LIMIT
+    if following.end <= limit:
+        return following.end
+    if following.kind == "list":
+        parts = [item.end for item in following.items]
+    elif following.kind == "table":
+        parts = [b for _, b in ((following.header_span or (0, following.start)), *following.rows)]
+    else:
+        parts = [following.start + i for i, ch in enumerate(doc.text[following.start : limit]) if ch == "\n"]
+    fitting = [p for p in parts if p <= limit]
+    return max(fitting) if fitting else end
 
 
-def _table_header_start(text: str, start: int, end: int) -> int:
-    """Where the header row of the table whose row spans ``start:end`` begins, or ``start`` if it is no table row
-    (or its header is too far above)."""
-    line_end = text.find("\n", end)
-    line = text[start : len(text) if line_end < 0 else line_end]
-    if line_start(text, start) != start or not _is_table_row(line):
+def _table_header_start(doc: DocumentEntry, start: int) -> int:
+    """Where the header row of the table whose row begins at ``start`` begins, or ``start`` if it is no table row
+    (or it is more than ``TABLE_HEADER_MAX_LINES`` rows below its header)."""
+    table = doc.structure.table_of(start)
+    if table is None or table.header_span is None or start < table.header_span[1]:
         return start
-    block = block_start(text, start)
-    above = text[block:start].splitlines()
-    if not above or len(above) > TABLE_HEADER_MAX_LINES or not _is_table_row(above[0]):
+    row = table.row_at(start)
+    if row is None or row >= TABLE_HEADER_MAX_LINES:
         return start
-    if not line.lstrip().startswith("|") and abs(len(above[0].split()) - len(line.split())) > 1:
-        return start  # a header has one cell per column (or one fewer, above a row label)
-    return block
-
-
-def _is_table_row(line: str) -> bool:
-    """A line of table cells: "| a | b |", or short space-separated cells with no sentence end and no list marker."""
-    stripped = line.strip()
-    if stripped.startswith("|"):
-        return True
-    if len(stripped) > TABLE_ROW_MAX_CHARS or stripped.startswith(("#", "- ", "* ", "+ ", ">")):
-        return False
-    return 2 <= len(stripped.split()) <= 8 and not _SENTENCE_END_RE.search(stripped)
+    return table.header_span[0]
 
 
 def _opens_paragraph(text: str, start: int) -> bool:

@@ -335,6 +335,13 @@ class DocumentStructure:
         index = bisect.bisect_right(self._flow_starts, offset) - 1
         return self._flow[index] if index >= 0 else None
 
+    def block_after(self, offset: int) -> Block | None:
+        """The first block (never page furniture) that starts at or after ``offset``, or None."""
+        index = bisect.bisect_left(self._flow_starts, offset)
+        while index < len(self._flow) and self._flow[index].kind == "furniture":
+            index += 1
+        return self._flow[index] if index < len(self._flow) else None
+
     def heading_path(self, offset: int) -> tuple[str, ...]:
         """The headings ``offset`` sits under, outermost first (from the block holding it or the one before)."""
         block = self.block_before(offset)

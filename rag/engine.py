@@ -302,7 +302,7 @@ class Engine:
             draft = compose_summary(asked, found.sentences, self.files, found.query_vector, found.groups, titles)
         if draft is None or not draft.citations:
             draft = compose_extractive(found.sentences, self.settings.answer.max_sentences,
-                                       english=asked.lang == "en", document_text=self.source_text)
+                                       english=asked.lang == "en", documents=self.files.get)
         return draft
 
     def _titles(self) -> list[tuple[str, str]]:
