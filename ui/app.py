@@ -32,6 +32,7 @@ import gradio as gr
 
 from rag.engine import MAX_QUESTION_CHARS
 from rag.errors import EmptyIndexError, ReportQAError
+from rag.files import printable
 from rag.settings import Settings
 from ui import render
 from ui.uploads import allowed_extensions, delete_upload, is_upload, save_uploads, uploads_dir
@@ -229,7 +230,7 @@ class Backend:
         try:
             self.ingest(None, "startup", progress)
         except ReportQAError as exc:
-            logger.error("startup ingest: %s", exc)
+            logger.error("startup ingest: %s", printable(exc))
 
 
 class _SecondEmbedder:
@@ -522,7 +523,7 @@ def build_app(settings: Settings, backend: Backend | None = None) -> gr.Blocks:
             version = tuple((r.doc_id, r.content_hash) for r in records)
             if not force and version == known_version:
                 return [gr.skip()] * len(docs_outputs)
-            choices = [(f"{r.title} ({Path(r.source).name})", r.doc_id) for r in records]
+            choices = [(printable(f"{r.title} ({Path(r.source).name})"), r.doc_id) for r in records]
             chunks = sum(r.n_chunks for r in records)
             info = f"{len(records)} reports · {chunks} chunks · 报告 {len(records)} 份"
             return [

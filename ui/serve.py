@@ -15,6 +15,7 @@ import threading
 import time
 
 from rag.errors import ReportQAError
+from rag.files import printable
 from rag.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -80,12 +81,12 @@ class TerminalProgress:
                 return
             self._last_time = now
             bar = "#" * (done * 30 // total)
-            self.stream.write(f"\rindexing [{bar:<30}] {done}/{total} {label[-50:]:<50}")
+            self.stream.write(f"\rindexing [{bar:<30}] {done}/{total} {printable(label)[-50:]:<50}")
             if done >= total:
                 self.stream.write("\n")
         elif step != self._last_step:
             self._last_step = step
-            self.stream.write(f"indexing: {done}/{total} texts embedded ({label})\n")
+            self.stream.write(f"indexing: {done}/{total} texts embedded ({printable(label)})\n")
         self.stream.flush()
 
 
@@ -115,7 +116,7 @@ def serve(settings: Settings, insecure_no_auth: bool = False, *, block: bool = T
         job = backend.job
         documents = backend.documents()
         chunks = sum(r.n_chunks for r in documents)
-        state = f"failed: {job.outcome}" if job.failed else job.outcome
+        state = printable(f"failed: {job.outcome}" if job.failed else job.outcome)
         sys.stderr.write(f"index ready: {len(documents)} reports, {chunks} chunks ({state}); "
                          f"{time.perf_counter() - started:.1f} s after start\n")
         sys.stderr.flush()
