@@ -109,7 +109,10 @@ class ServeSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(7860, gt=0, lt=65536)
     auth: SecretStr | None = Field(None, description="'user:password' required for a non-loopback host.")
-    max_upload_mb: float = Field(50.0, gt=0)
+    max_upload_mb: float = Field(50.0, gt=0, description="Largest file the page accepts.")
+    upload_quota_mb: float = Field(
+        500.0, gt=0, description="Most bytes of uploads waiting to be ingested; an upload over it is refused."
+    )
 
 
 class Settings(BaseSettings):

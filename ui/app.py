@@ -23,7 +23,7 @@ import logging
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -372,8 +372,16 @@ def _theme() -> gr.themes.Base:
 
 
 def launch_options(settings: Settings) -> dict[str, Any]:
-    """The ``launch()`` keywords that go with the page (look, limits, no telemetry, no share link)."""
+    """The ``launch()`` keywords that go with the page (look, limits, no telemetry, no share link, nothing fetched
+    on a caller's behalf: see ``ui.guard``)."""
+    from starlette.middleware import Middleware
+
+    from ui.guard import RefuseFetches
+
+    guard = Middleware(RefuseFetches, upload_dir=gr.utils.get_upload_folder(),
+                       quota_bytes=int(settings.serve.upload_quota_mb * 2**20))
     return {
+        "app_kwargs": {"middleware": [guard]},
         "theme": _theme(),
         "css": CSS,
         "js": JS,
@@ -797,7 +805,10 @@ def _upload(backend: Backend, files: Sequence[Any], progress: Callable[[int, int
         original = getattr(item, "orig_name", None) or (item.get("orig_name") if isinstance(item, dict) else None)
         pairs.append((path, original or Path(str(path)).name))
     known = {r.content_hash: r.source for r in backend.documents()}
-    result = save_uploads(pairs, backend.settings, known)
+    try:
+        result = save_uploads(pairs, backend.settings, known)
+    finally:
+        _discard_upload_copies(path for path, _ in pairs)
     to_ingest = [s.path for s in result.saved if s.duplicate_of is None]
     notes = [s.note for s in result.saved if s.note]
     report = None
@@ -816,6 +827,23 @@ def _upload(backend: Backend, files: Sequence[Any], progress: Callable[[int, int
                     Path(path).unlink(missing_ok=True)
     return {"saved": [s.path.name for s in result.saved if s.duplicate_of is None], "notes": notes,
             "failed": result.failed, "report": report}
+
+
+def _discard_upload_copies(paths: Iterable[Any]) -> None:
+    """Delete Gradio's copies of uploaded files once they are handled (the accepted ones were copied into the
+    uploads folder): nothing waits in the upload folder for its 24-hour cache cleaning, or counts against the
+    upload quota. Paths outside Gradio's upload folder are never touched."""
+    root = Path(gr.utils.get_upload_folder()).resolve()
+    for path in paths:
+        try:
+            copy = Path(str(path)).resolve()
+            if root not in copy.parents:
+                continue
+            copy.unlink(missing_ok=True)
+            if copy.parent != root and not any(copy.parent.iterdir()):
+                copy.parent.rmdir()
+        except OSError as exc:
+            logger.warning("could not delete the upload copy %s: %s", printable(path), exc)
 
 
 def _api_errors(fn: Callable) -> Callable:
