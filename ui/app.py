@@ -377,11 +377,18 @@ def launch_options(settings: Settings) -> dict[str, Any]:
     from starlette.middleware import Middleware
 
     from ui.guard import RefuseFetches
+    from ui.logins import LoginThrottle, ThrottleLogins
 
     guard = Middleware(RefuseFetches, upload_dir=gr.utils.get_upload_folder(),
                        quota_bytes=int(settings.serve.upload_quota_mb * 2**20))
+    logins = Middleware(ThrottleLogins, throttle=LoginThrottle.from_settings(settings.serve))
+    tls = settings.serve.ssl_certfile is not None
     return {
-        "app_kwargs": {"middleware": [guard]},
+        "app_kwargs": {"middleware": [logins, guard]},
+        "ssl_certfile": str(settings.serve.ssl_certfile) if tls else None,
+        "ssl_keyfile": str(settings.serve.ssl_keyfile) if tls else None,
+        # Gradio's start-up check of its own URL would refuse a self-signed certificate; it only talks to itself.
+        "ssl_verify": not tls,
         "theme": _theme(),
         "css": CSS,
         "js": JS,

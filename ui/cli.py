@@ -143,8 +143,8 @@ def ask(
         for passage in answer.passages[:3]:
             c = passage.chunk
             snippet = " ".join(c.text.split())[:120]
-            console.print(f"  • {printable(c.title)} › {printable(c.section)}: {printable(snippet)}…", highlight=False,
-                          markup=False, soft_wrap=True)
+            line = f"  • {printable(c.title)} › {printable(c.section)}: {printable(snippet)}…"
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
     for citation in answer.citations:
         c = citation.chunk
         where = " › ".join(x for x in (c.title, c.section, f"p. {c.page}" if c.page else "") if x)
@@ -189,13 +189,16 @@ def serve(
     port: Annotated[Optional[int], typer.Option(help="Port (default 7860).")] = None,
     auth: Annotated[Optional[str], typer.Option(help="user:password, required for a non-loopback host.")] = None,
     insecure_no_auth: Annotated[bool, typer.Option("--insecure-no-auth", help="Serve a non-loopback host without auth.")] = False,
+    ssl_certfile: Annotated[Optional[Path], typer.Option(help="PEM certificate: serve over HTTPS.")] = None,
+    ssl_keyfile: Annotated[Optional[Path], typer.Option(help="PEM private key of that certificate.")] = None,
     data_dir: DataDirOption = None,
 ) -> None:
     """Start the chat page (ingesting corpus/ first if the index is empty or stale)."""
     from ui.serve import serve as serve_app
 
     with user_errors():
-        settings = load_settings(data_dir, serve={"host": host, "port": port, "auth": auth})
+        settings = load_settings(data_dir, serve={"host": host, "port": port, "auth": auth,
+                                                  "ssl_certfile": ssl_certfile, "ssl_keyfile": ssl_keyfile})
         serve_app(settings, insecure_no_auth=insecure_no_auth)
 
 

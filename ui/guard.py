@@ -145,16 +145,7 @@ class RefuseFetches:
             logger.warning("%s", problem)
             await _refuse(send, 400, problem)
             return
-        replayed = False
-
-        async def replay() -> dict:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replay_body(body, receive), send)
 
 
 def _content_length(scope: Scope) -> int | None:
@@ -167,9 +158,28 @@ def _content_length(scope: Scope) -> int | None:
     return None
 
 
-async def _refuse(send: Send, status: int, reason: str) -> None:
-    body = json.dumps({"error": reason, "detail": reason}, ensure_ascii=False).encode("utf-8")
+def replay_body(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the app a body this middleware has already read, then goes on as ``receive``."""
+    sent = False
+
+    async def replay() -> dict:
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
+
+
+async def send_json(send: Send, status: int, content: dict, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    """Answer a request with a small JSON body."""
+    body = json.dumps(content, ensure_ascii=False).encode("utf-8")
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json; charset=utf-8"),
-                            (b"content-length", str(len(body)).encode())]})
+                            (b"content-length", str(len(body)).encode()), *(headers or [])]})
     await send({"type": "http.response.body", "body": body})
+
+
+async def _refuse(send: Send, status: int, reason: str) -> None:
+    await send_json(send, status, {"error": reason, "detail": reason})

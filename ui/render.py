@@ -363,7 +363,8 @@ _LANG_NAMES = {"zh": "中文 (简)", "zh-Hans": "中文 (简)", "zh-Hant": "中�
 def document_rows(records: Iterable[Any]) -> list[list[Any]]:
     """Rows of the documents table from ``DocumentRecord`` objects."""
     return [
-        [printable(r.title), _LANG_NAMES.get(r.lang, r.lang), r.n_chunks, format_time(r.ingested_at), printable(r.source)]
+        [printable(r.title), _LANG_NAMES.get(r.lang, r.lang), r.n_chunks, format_time(r.ingested_at),
+         printable(r.source)]
         for r in records
     ]
 

@@ -62,6 +62,23 @@ def check_exposure(host: str, auth: tuple[str, str] | None, insecure_no_auth: bo
     )
 
 
+def check_tls_files(settings: Settings) -> None:
+    """Fail early, by name, when a TLS certificate or key file cannot be read (Gradio would fail at launch).
+
+    Raises:
+        ReportQAError: a file is missing or unreadable.
+    """
+    serve = settings.serve
+    for option, path in (("--ssl-certfile", serve.ssl_certfile), ("--ssl-keyfile", serve.ssl_keyfile)):
+        if path is None:
+            continue
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            raise ReportQAError(f"{option} {printable(path)}: cannot be read ({exc.strerror or exc})") from exc
+
+
 class TerminalProgress:
     """The startup ingest's progress on stderr: one updating line on a terminal, a line per 10 % otherwise."""
 
@@ -103,6 +120,7 @@ def serve(settings: Settings, insecure_no_auth: bool = False, *, block: bool = T
     host, port = settings.serve.host, settings.serve.port
     auth = parse_auth(settings.serve.auth.get_secret_value() if settings.serve.auth else None)
     check_exposure(host, auth, insecure_no_auth)
+    check_tls_files(settings)
 
     from ui.app import Backend, build_app, launch_options
 
@@ -137,7 +155,8 @@ def serve(settings: Settings, insecure_no_auth: bool = False, *, block: bool = T
     except OSError as exc:
         raise ReportQAError(f"cannot listen on {host}:{port} ({exc}); choose another --port") from exc
     shown_host = f"[{host}]" if ":" in host else host
-    sys.stderr.write(f"ReportQA is serving the chat page at http://{shown_host}:{port} (Ctrl+C stops it)\n")
+    scheme = "https" if settings.serve.ssl_certfile else "http"
+    sys.stderr.write(f"ReportQA is serving the chat page at {scheme}://{shown_host}:{port} (Ctrl+C stops it)\n")
     sys.stderr.flush()
     if not block:
         return demo
