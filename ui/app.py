@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import shutil
 import tempfile
 import threading
 import time
@@ -385,6 +386,8 @@ def launch_options(settings: Settings) -> dict[str, Any]:
     tls = settings.serve.ssl_certfile is not None
     return {
         "app_kwargs": {"middleware": [logins, guard]},
+        # The Markdown exports of conversations, which the page offers for download (see ``exports_dir``).
+        "allowed_paths": [str(exports_dir(settings).resolve())],
         "ssl_certfile": str(settings.serve.ssl_certfile) if tls else None,
         "ssl_keyfile": str(settings.serve.ssl_keyfile) if tls else None,
         # Gradio's start-up check of its own URL would refuse a self-signed certificate; it only talks to itself.
@@ -748,7 +751,7 @@ def _answer_stream(backend: Backend, text: str, turns: list, answer_mode: str, k
         return
     html = render.answer_html(answer, _contexts(engine, answer), turn=len(turns))
     turns.append({"question": question, "answer": answer, "html": html})
-    path = _write_export(turns, export_path)
+    path = _write_export(turns, export_path, exports_dir(backend.settings))
     yield [_messages(turns), "", turns, gr.DownloadButton(value=path, interactive=True), path]
 
 
@@ -788,10 +791,31 @@ def _contexts(engine: Any, answer: Any) -> dict[int, render.SourceContext | None
     return contexts
 
 
-def _write_export(turns: Sequence[dict], path: str) -> str:
-    target = Path(path) if path else Path(tempfile.mkdtemp(prefix="reportqa-export-")) / "reportqa-conversation.md"
+def exports_dir(settings: Settings) -> Path:
+    """Where the page writes conversation exports: in the data directory, beside the index."""
+    return settings.data_dir / "exports"
+
+
+def _write_export(turns: Sequence[dict], path: str, folder: Path) -> str:
+    """Write the conversation's Markdown export: one file per conversation, in a folder of its own (the download
+    keeps the file name), rewritten after each answer. Exports untouched for a day are deleted on the way."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = Path(path) if path else None
+    if target is None or folder.resolve() not in target.resolve().parents:
+        _prune_exports(folder)
+        target = Path(tempfile.mkdtemp(prefix="conversation-", dir=folder)) / "reportqa-conversation.md"
     target.write_text(render.conversation_markdown([(t["question"], t["answer"]) for t in turns]), encoding="utf-8")
     return str(target)
+
+
+def _prune_exports(folder: Path, max_age_s: float = 24 * 3600) -> None:
+    cutoff = time.time() - max_age_s
+    for old in folder.glob("conversation-*"):
+        try:
+            if old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _gradio_progress(progress: gr.Progress, what: str = "Embedding · 向量化",

@@ -117,6 +117,8 @@ def serve(settings: Settings, insecure_no_auth: bool = False, *, block: bool = T
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    # Gradio's cache (uploads as they arrive, copies of downloads) in the data directory, not the system temp folder.
+    os.environ.setdefault("GRADIO_TEMP_DIR", str((settings.data_dir / "gradio-cache").resolve()))
     host, port = settings.serve.host, settings.serve.port
     auth = parse_auth(settings.serve.auth.get_secret_value() if settings.serve.auth else None)
     check_exposure(host, auth, insecure_no_auth)
