@@ -471,7 +471,10 @@ def _config_hash(settings: Settings, embedder_name: str) -> str:
 
 def _under_roots(path: Path, roots: Sequence[Path]) -> bool:
     for root in roots:
-        resolved = root.resolve()
+        try:
+            resolved = root.resolve()
+        except (OSError, RuntimeError):  # a root that is a link loop holds nothing to remove
+            continue
         if path == resolved or resolved in path.parents:
             return True
     return False

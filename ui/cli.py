@@ -221,7 +221,7 @@ def evaluate(
         overrides = corpus_overrides(corpus, data_dir)
         settings = load_settings(overrides.pop("data_dir", data_dir), **overrides)
         summary = run_evaluation(settings, questions, out, mode=mode, compare=compare or [], console=console)
-    console.print(f"wrote {out}/report.md", highlight=False)
+    console.print(f"wrote {shown(out)}/report.md", highlight=False)
     if summary.get("gate_failures"):
         for failure in summary["gate_failures"]:
             err.print(f"[bold red]below floor:[/] {failure}", highlight=False)
@@ -252,7 +252,7 @@ def calibrate(
         f"answerable refused {cv.get('false_refusal', 0):.3f} (threshold {model['threshold']})",
         highlight=False,
     )
-    console.print(f"wrote {out or DEFAULT_MODEL_PATH}", highlight=False)
+    console.print(f"wrote {shown(out or DEFAULT_MODEL_PATH)}", highlight=False)
 
 
 @contextmanager
