@@ -54,14 +54,12 @@ def file_problem(data: Any, upload_dir: Path) -> str:
 
 
 def _file_paths(data: Any) -> Iterator[str]:
-    """The ``path`` of every file value (a dict with a ``path`` and Gradio's file ``meta``, or any ``url``) in a
-    JSON body, at any depth."""
+    """The ``path`` of every file value (a dict with a ``path`` and Gradio's file ``meta``) in a JSON body, at any
+    depth. Its ``url`` is not read: the page sends this server's own URL there, and Gradio goes by ``path``."""
     if isinstance(data, dict):
         meta = data.get("meta")
-        is_file = isinstance(meta, dict) and meta.get("_type") == "gradio.FileData"
-        for key in ("path", "url") if is_file else ():
-            if isinstance(data.get(key), str) and (key == "path" or looks_like_url(data[key])):
-                yield data[key]
+        if isinstance(meta, dict) and meta.get("_type") == "gradio.FileData" and isinstance(data.get("path"), str):
+            yield data["path"]
         for value in data.values():
             yield from _file_paths(value)
     elif isinstance(data, list):
@@ -136,7 +134,7 @@ class RefuseFetches:
                 await _refuse(send, 413, f"request body over {MAX_JSON_BYTES // 2**20} MB")
                 return
         problem = ""
-        if b'"path"' in body or b'"url"' in body:
+        if b'"path"' in body:
             try:
                 problem = file_problem(json.loads(body), self.upload_dir)
             except ValueError:
