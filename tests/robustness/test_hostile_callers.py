@@ -138,3 +138,15 @@ def test_uploads_over_the_quota_are_refused_and_an_ingested_upload_leaves_no_cop
     assert "upload quota" in response.json()["error"]
     stored = sum(p.stat().st_size for p in guarded_server.upload_folder.rglob("*") if p.is_file())
     assert stored <= QUOTA_MB * 2**20
+
+
+def test_a_file_value_is_judged_by_its_path_and_not_by_the_url_the_page_adds(tmp_path):
+    """Regression: the first guard also refused the page's own uploads, whose url field names this server."""
+    from ui.guard import file_problem
+
+    upload = tmp_path / "gradio" / "abc123" / "report.md"
+    page_value = {**_file(str(upload)), "url": "http://127.0.0.1:7860/gradio_api/file=" + str(upload)}
+    assert file_problem({"data": [[page_value], None, "text"]}, tmp_path / "gradio") == ""
+    assert "does not fetch URLs" in file_problem([{"history": [_file("ftp://example.com/x")]}], tmp_path / "gradio")
+    escaped = file_problem([_file(str(tmp_path / "gradio" / ".." / "secret.md"))], tmp_path / "gradio")
+    assert "only files uploaded to this page" in escaped
