@@ -7,9 +7,12 @@ index and the next run completes it with no duplicate chunks. One broken file ne
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
+import os
 import shutil
+import stat
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +30,7 @@ from rag.blocks import STRUCTURE_VERSION
 from rag.docfiles import remove_sidecar, sidecar_path, write_sentence_vectors, write_sidecar
 from rag.embedders import Embedder, make_embedder
 from rag.errors import CorruptDocumentError, DataDirError, EmbedderMismatchError, UnsupportedFileError
+from rag.files import printable
 from rag.lexical import LexicalIndex, build_lexical_index
 from rag.manifest import DocumentRecord, Manifest, chunk_id
 from rag.models import Chunk
@@ -148,14 +152,14 @@ def run_ingest(
         prepared: list[_Prepared] = []
         seen: set[str] = set()
         for path in files:
-            doc_id = document_id(path)
-            seen.add(doc_id)
             try:
+                doc_id = document_id(path)
+                seen.add(doc_id)
                 # Streamed: an over-size file must be refused without first being read whole into memory.
                 with path.open("rb") as handle:
                     content_hash = hashlib.file_digest(handle, "sha256").hexdigest()
-            except OSError as exc:
-                report.failed.append(FileFailure(str(path), f"cannot be read ({exc.strerror or exc})"))
+            except (OSError, RuntimeError) as exc:  # RuntimeError: a link made into a loop since discovery
+                report.failed.append(FileFailure(str(path), f"cannot be read ({getattr(exc, 'strerror', '') or exc})"))
                 continue
             previous = manifest.documents.get(doc_id)
             if (
@@ -174,8 +178,10 @@ def run_ingest(
                     logger.warning("%s: %s", path, message)
                     report.warnings.append(FileWarning(str(path), message))
             except (UnsupportedFileError, CorruptDocumentError) as exc:
-                logger.warning("skipped %s", exc)
+                logger.warning("skipped %s", printable(exc))
                 report.failed.append(FileFailure(str(path), _reason(exc, path)))
+            except OSError as exc:  # the file changed under us (deleted, permissions) after it was hashed
+                report.failed.append(FileFailure(str(path), f"cannot be read ({exc.strerror or exc})"))
 
         total = sum(len(p.embed_texts) for p in prepared)
         done = 0
@@ -223,34 +229,71 @@ def remove_documents(settings: Settings, doc_ids: Iterable[str]) -> list[str]:
 
 
 def discover(roots: Sequence[Path], extensions: Iterable[str]) -> tuple[list[Path], list[FileFailure]]:
-    """Report files under ``roots``; unsupported or missing paths come back as failures, hidden files are skipped."""
+    """Report files under ``roots``; hidden files are skipped, and every path that cannot be a report (unsupported,
+    missing, a symlink loop or a dangling link, an unreadable folder, a FIFO or device, a name that is not UTF-8)
+    comes back as a failure naming the path and the reason. Links to folders are not followed, so a loop cannot
+    make the walk endless."""
     allowed = {e.lower() for e in extensions} & set(SUPPORTED_EXTENSIONS) or set(SUPPORTED_EXTENSIONS)
     files: list[Path] = []
     failures: list[FileFailure] = []
     for root in roots:
-        if root.is_file():
+        if os.path.isdir(root):  # a corpus folder may itself be a link; links below it are not followed
+            candidates = _walk(root, failures)
+        elif os.path.lexists(root):
             candidates = [root]
-        elif root.is_dir():
-            # A dangling symlink is kept so it is reported as unreadable, not silently skipped.
-            candidates = sorted(
-                p
-                for p in root.rglob("*")
-                if (p.is_file() or (p.is_symlink() and not p.exists()))
-                and not any(part.startswith(".") for part in p.relative_to(root).parts)
-            )
         else:
             failures.append(FileFailure(str(root), "no such file or folder"))
             continue
         for path in candidates:
-            if path.suffix.lower() in allowed:
-                files.append(path)
+            # A file named on the command line is checked first: a link loop is a loop, whatever its name.
+            problem = _path_problem(path) if path == root else ""
+            if not problem and path.suffix.lower() not in allowed:
+                problem = f"unsupported file type {path.suffix or '(none)'!r}; supported: {', '.join(sorted(allowed))}"
+            problem = problem or _path_problem(path)
+            if problem:
+                failures.append(FileFailure(str(path), problem))
             else:
-                failures.append(
-                    FileFailure(str(path), f"unsupported file type {path.suffix or '(none)'!r}; supported: "
-                                f"{', '.join(sorted(allowed))}")
-                )
+                files.append(path)
     unique = list(dict.fromkeys(files))
     return unique, failures
+
+
+def _walk(root: Path, failures: list[FileFailure]) -> list[Path]:
+    """Every non-hidden entry under ``root`` that is not a folder (links included, so a broken one is reported)."""
+    found: list[Path] = []
+
+    def unreadable(exc: OSError) -> None:
+        failures.append(FileFailure(str(exc.filename or root), f"folder cannot be read ({exc.strerror or exc})"))
+
+    for folder, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and not os.path.islink(os.path.join(folder, d)))
+        found.extend(Path(folder, name) for name in filenames if not name.startswith("."))
+    return sorted(found)
+
+
+def _path_problem(path: Path) -> str:
+    """Why ``path`` cannot be read as a report ("" when it can): checked before anything opens it."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return "the file name is not valid UTF-8; rename the file"
+    try:
+        info = path.resolve(strict=True).stat()
+    except RuntimeError:  # Python < 3.13 reports a symlink loop this way
+        return "cannot be read (symbolic link loop)"
+    except FileNotFoundError:
+        return "cannot be read (broken symbolic link: its target does not exist)" if path.is_symlink() else "no such file"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "cannot be read (symbolic link loop)"
+        return f"cannot be read ({exc.strerror or exc})"
+    if stat.S_ISDIR(info.st_mode):
+        return "a folder, not a file"
+    if not stat.S_ISREG(info.st_mode):
+        return "not a regular file (a pipe, socket or device)"
+    if not os.access(path, os.R_OK):
+        return f"cannot be read ({os.strerror(errno.EACCES)})"
+    return ""
 
 
 def document_id(path: Path) -> str:
@@ -447,7 +490,10 @@ def _config_hash(settings: Settings, embedder_name: str) -> str:
 
 def _under_roots(path: Path, roots: Sequence[Path]) -> bool:
     for root in roots:
-        resolved = root.resolve()
+        try:
+            resolved = root.resolve()
+        except (OSError, RuntimeError):  # a root that is a link loop holds nothing to remove
+            continue
         if path == resolved or resolved in path.parents:
             return True
     return False

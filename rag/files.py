@@ -1,4 +1,5 @@
-"""Writing files so that a crash at any instant leaves either the old or the new version, never half of one."""
+"""Writing files so that a crash at any instant leaves either the old or the new version, never half of one; and
+showing file names safely (``printable``)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,37 @@ import errno
 import json
 import os
 import tempfile
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 from rag.errors import DataDirError
+
+
+# Invisible characters that change how the text around them is shown: bidirectional overrides and isolates.
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def printable(text: object, *, keep_newlines: bool = False) -> str:
+    """``text`` with control characters made visible, for a terminal or a page: ``\\x1b`` instead of an escape code.
+
+    File names may hold anything but ``/`` and NUL: terminal escape sequences, line breaks that forge a second
+    line, bidirectional overrides that reverse what follows, bytes that are not UTF-8 (Python keeps those as lone
+    surrogates, which a UTF-8 stream refuses to print). Every place that shows a path or a reason passes it through
+    here; ``keep_newlines`` keeps line breaks and tabs (for report text, which has lines).
+    """
+    out = []
+    for ch in str(text):
+        code = ord(ch)
+        if keep_newlines and ch in "\n\r\t":
+            out.append(ch)
+        elif 0xDC80 <= code <= 0xDCFF:  # an undecodable byte of a file name (surrogateescape)
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif ch in _BIDI_CONTROLS or unicodedata.category(ch) in ("Cc", "Cs", "Zl", "Zp"):
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def write_atomic(path: Path, data: bytes) -> None:

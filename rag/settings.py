@@ -110,7 +110,24 @@ class ServeSettings(_Section):
     host: str = "127.0.0.1"
     port: int = Field(7860, gt=0, lt=65536)
     auth: SecretStr | None = Field(None, description="'user:password' required for a non-loopback host.")
-    max_upload_mb: float = Field(50.0, gt=0)
+    max_upload_mb: float = Field(50.0, gt=0, description="Largest file the page accepts.")
+    upload_quota_mb: float = Field(
+        500.0, gt=0, description="Most bytes of uploads waiting to be ingested; an upload over it is refused."
+    )
+    login_attempts_per_user: int = Field(5, gt=0, description="Failed logins for one user before lockouts start.")
+    login_attempts_per_address: int = Field(
+        20, gt=0, description="Failed logins from one address (any user) before lockouts start."
+    )
+    login_lockout_s: float = Field(1.0, gt=0, description="First lockout; it doubles with each further failure.")
+    login_max_lockout_s: float = Field(300.0, gt=0, description="Longest lockout.")
+    ssl_certfile: Path | None = Field(None, description="Certificate (PEM) to serve the page over HTTPS.")
+    ssl_keyfile: Path | None = Field(None, description="Private key (PEM) of that certificate.")
+
+    @model_validator(mode="after")
+    def _tls_pair(self) -> ServeSettings:
+        if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
+            raise ValueError("ssl_certfile and ssl_keyfile go together: give both or neither")
+        return self
 
 
 class Settings(BaseSettings):

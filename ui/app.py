@@ -20,10 +20,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ import gradio as gr
 
 from rag.engine import MAX_QUESTION_CHARS
 from rag.errors import EmptyIndexError, ReportQAError
+from rag.files import printable
 from rag.settings import Settings
 from ui import render
 from ui.uploads import allowed_extensions, delete_upload, is_upload, save_uploads, uploads_dir
@@ -229,7 +231,7 @@ class Backend:
         try:
             self.ingest(None, "startup", progress)
         except ReportQAError as exc:
-            logger.error("startup ingest: %s", exc)
+            logger.error("startup ingest: %s", printable(exc))
 
 
 class _SecondEmbedder:
@@ -371,8 +373,25 @@ def _theme() -> gr.themes.Base:
 
 
 def launch_options(settings: Settings) -> dict[str, Any]:
-    """The ``launch()`` keywords that go with the page (look, limits, no telemetry, no share link)."""
+    """The ``launch()`` keywords that go with the page (look, limits, no telemetry, no share link, nothing fetched
+    on a caller's behalf: see ``ui.guard``)."""
+    from starlette.middleware import Middleware
+
+    from ui.guard import RefuseFetches
+    from ui.logins import LoginThrottle, ThrottleLogins
+
+    guard = Middleware(RefuseFetches, upload_dir=gr.utils.get_upload_folder(),
+                       quota_bytes=int(settings.serve.upload_quota_mb * 2**20))
+    logins = Middleware(ThrottleLogins, throttle=LoginThrottle.from_settings(settings.serve))
+    tls = settings.serve.ssl_certfile is not None
     return {
+        "app_kwargs": {"middleware": [logins, guard]},
+        # The Markdown exports of conversations, which the page offers for download (see ``exports_dir``).
+        "allowed_paths": [str(exports_dir(settings).resolve())],
+        "ssl_certfile": str(settings.serve.ssl_certfile) if tls else None,
+        "ssl_keyfile": str(settings.serve.ssl_keyfile) if tls else None,
+        # Gradio's start-up check of its own URL would refuse a self-signed certificate; it only talks to itself.
+        "ssl_verify": not tls,
         "theme": _theme(),
         "css": CSS,
         "js": JS,
@@ -522,7 +541,7 @@ def build_app(settings: Settings, backend: Backend | None = None) -> gr.Blocks:
             version = tuple((r.doc_id, r.content_hash) for r in records)
             if not force and version == known_version:
                 return [gr.skip()] * len(docs_outputs)
-            choices = [(f"{r.title} ({Path(r.source).name})", r.doc_id) for r in records]
+            choices = [(printable(f"{r.title} ({Path(r.source).name})"), r.doc_id) for r in records]
             chunks = sum(r.n_chunks for r in records)
             info = f"{len(records)} reports · {chunks} chunks · 报告 {len(records)} 份"
             return [
@@ -732,7 +751,7 @@ def _answer_stream(backend: Backend, text: str, turns: list, answer_mode: str, k
         return
     html = render.answer_html(answer, _contexts(engine, answer), turn=len(turns))
     turns.append({"question": question, "answer": answer, "html": html})
-    path = _write_export(turns, export_path)
+    path = _write_export(turns, export_path, exports_dir(backend.settings))
     yield [_messages(turns), "", turns, gr.DownloadButton(value=path, interactive=True), path]
 
 
@@ -772,10 +791,31 @@ def _contexts(engine: Any, answer: Any) -> dict[int, render.SourceContext | None
     return contexts
 
 
-def _write_export(turns: Sequence[dict], path: str) -> str:
-    target = Path(path) if path else Path(tempfile.mkdtemp(prefix="reportqa-export-")) / "reportqa-conversation.md"
+def exports_dir(settings: Settings) -> Path:
+    """Where the page writes conversation exports: in the data directory, beside the index."""
+    return settings.data_dir / "exports"
+
+
+def _write_export(turns: Sequence[dict], path: str, folder: Path) -> str:
+    """Write the conversation's Markdown export: one file per conversation, in a folder of its own (the download
+    keeps the file name), rewritten after each answer. Exports untouched for a day are deleted on the way."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = Path(path) if path else None
+    if target is None or folder.resolve() not in target.resolve().parents:
+        _prune_exports(folder)
+        target = Path(tempfile.mkdtemp(prefix="conversation-", dir=folder)) / "reportqa-conversation.md"
     target.write_text(render.conversation_markdown([(t["question"], t["answer"]) for t in turns]), encoding="utf-8")
     return str(target)
+
+
+def _prune_exports(folder: Path, max_age_s: float = 24 * 3600) -> None:
+    cutoff = time.time() - max_age_s
+    for old in folder.glob("conversation-*"):
+        try:
+            if old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _gradio_progress(progress: gr.Progress, what: str = "Embedding · 向量化",
@@ -796,7 +836,10 @@ def _upload(backend: Backend, files: Sequence[Any], progress: Callable[[int, int
         original = getattr(item, "orig_name", None) or (item.get("orig_name") if isinstance(item, dict) else None)
         pairs.append((path, original or Path(str(path)).name))
     known = {r.content_hash: r.source for r in backend.documents()}
-    result = save_uploads(pairs, backend.settings, known)
+    try:
+        result = save_uploads(pairs, backend.settings, known)
+    finally:
+        _discard_upload_copies(path for path, _ in pairs)
     to_ingest = [s.path for s in result.saved if s.duplicate_of is None]
     notes = [s.note for s in result.saved if s.note]
     report = None
@@ -815,6 +858,23 @@ def _upload(backend: Backend, files: Sequence[Any], progress: Callable[[int, int
                     Path(path).unlink(missing_ok=True)
     return {"saved": [s.path.name for s in result.saved if s.duplicate_of is None], "notes": notes,
             "failed": result.failed, "report": report}
+
+
+def _discard_upload_copies(paths: Iterable[Any]) -> None:
+    """Delete Gradio's copies of uploaded files once they are handled (the accepted ones were copied into the
+    uploads folder): nothing waits in the upload folder for its 24-hour cache cleaning, or counts against the
+    upload quota. Paths outside Gradio's upload folder are never touched."""
+    root = Path(gr.utils.get_upload_folder()).resolve()
+    for path in paths:
+        try:
+            copy = Path(str(path)).resolve()
+            if root not in copy.parents:
+                continue
+            copy.unlink(missing_ok=True)
+            if copy.parent != root and not any(copy.parent.iterdir()):
+                copy.parent.rmdir()
+        except OSError as exc:
+            logger.warning("could not delete the upload copy %s: %s", printable(path), exc)
 
 
 def _api_errors(fn: Callable) -> Callable:

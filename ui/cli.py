@@ -15,7 +15,10 @@ from typing import Annotated, Any, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+
+from rag.files import printable
 
 app = typer.Typer(
     name="reportqa",
@@ -31,6 +34,12 @@ DataDirOption = Annotated[
     Optional[Path],
     typer.Option("--data-dir", help="Index location (env REPORTQA_DATA_DIR; default .reportqa/).", show_default=False),
 ]
+
+
+def shown(value: Any) -> str:
+    """A path, reason or message as Rich markup that prints as it is: control characters visible, brackets
+    escaped (a file named ``[bold]x[/bold].md`` or ``a[/b].md`` is a name, not markup)."""
+    return escape(printable(value))
 
 
 def load_settings(data_dir: Path | None = None, **sections: Any):
@@ -58,10 +67,10 @@ def user_errors() -> Iterator[None]:
     except ReportQAError as exc:
         # soft_wrap: Rich would otherwise break the line at 80 columns when stderr is not a terminal, splitting
         # a path or a document name in two.
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {shown(exc)}", highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     except ValidationError as exc:
-        err.print(f"[bold red]invalid settings:[/] {exc}", highlight=False)
+        err.print(f"[bold red]invalid settings:[/] {shown(exc)}", highlight=False)
         raise typer.Exit(2) from None
     except KeyboardInterrupt:
         err.print("interrupted; the index is consistent, and running the command again finishes the work")
@@ -135,11 +144,13 @@ def ask(
         for passage in answer.passages[:3]:
             c = passage.chunk
             snippet = " ".join(c.text.split())[:120]
-            console.print(f"  • {c.title} › {c.section}: {snippet}…", highlight=False, markup=False, soft_wrap=True)
+            line = f"  • {printable(c.title)} › {printable(c.section)}: {printable(snippet)}…"
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
     for citation in answer.citations:
         c = citation.chunk
         where = " › ".join(x for x in (c.title, c.section, f"p. {c.page}" if c.page else "") if x)
-        console.print(f"[{citation.n}] {where} ({c.source}:{citation.quote_start}-{citation.quote_end})",
+        span = f"{printable(c.source)}:{citation.quote_start}-{citation.quote_end}"
+        console.print(f"[{citation.n}] {printable(where)} ({span})",
                       style="dim", highlight=False, markup=False, soft_wrap=True)
 
 
@@ -157,19 +168,20 @@ def status(
     if as_json:
         print(json.dumps(info, ensure_ascii=False, indent=2))
         return
-    console.print(f"data directory: {info['data_dir']}", highlight=False)
-    console.print(f"store: {info['store']}", highlight=False)
-    console.print(f"embedder: {info['embedder']} ({info['dim']}-d)", highlight=False)
+    console.print(f"data directory: {shown(info['data_dir'])}", highlight=False)
+    console.print(f"store: {shown(info['store'])}", highlight=False)
+    console.print(f"embedder: {shown(info['embedder'])} ({info['dim']}-d)", highlight=False)
     console.print(f"refusals: {'fitted abstainer' if info['abstainer'] == 'model' else 'evidence-score threshold'}",
                   highlight=False)
     console.print(f"documents: {len(info['documents'])}, chunks: {info['chunks']}", highlight=False)
     if info["documents"]:
         table = Table("title", "source", "lang", "chunks", "hash", "ingested at")
         for d in info["documents"]:
-            table.add_row(d["title"], d["source"], d["lang"], str(d["chunks"]), d["content_hash"][:12], d["ingested_at"])
+            table.add_row(shown(d["title"]), shown(d["source"]), d["lang"], str(d["chunks"]), d["content_hash"][:12],
+                          d["ingested_at"])
         console.print(table)
     for problem in info.get("problems", []):
-        err.print(f"[yellow]warning:[/] {problem}", highlight=False)
+        err.print(f"[yellow]warning:[/] {shown(problem)}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -178,13 +190,16 @@ def serve(
     port: Annotated[Optional[int], typer.Option(help="Port (default 7860).")] = None,
     auth: Annotated[Optional[str], typer.Option(help="user:password, required for a non-loopback host.")] = None,
     insecure_no_auth: Annotated[bool, typer.Option("--insecure-no-auth", help="Serve a non-loopback host without auth.")] = False,
+    ssl_certfile: Annotated[Optional[Path], typer.Option(help="PEM certificate: serve over HTTPS.")] = None,
+    ssl_keyfile: Annotated[Optional[Path], typer.Option(help="PEM private key of that certificate.")] = None,
     data_dir: DataDirOption = None,
 ) -> None:
     """Start the chat page (ingesting corpus/ first if the index is empty or stale)."""
     from ui.serve import serve as serve_app
 
     with user_errors():
-        settings = load_settings(data_dir, serve={"host": host, "port": port, "auth": auth})
+        settings = load_settings(data_dir, serve={"host": host, "port": port, "auth": auth,
+                                                  "ssl_certfile": ssl_certfile, "ssl_keyfile": ssl_keyfile})
         serve_app(settings, insecure_no_auth=insecure_no_auth)
 
 
@@ -207,7 +222,7 @@ def evaluate(
         overrides = corpus_overrides(corpus, data_dir)
         settings = load_settings(overrides.pop("data_dir", data_dir), **overrides)
         summary = run_evaluation(settings, questions, out, mode=mode, compare=compare or [], console=console)
-    console.print(f"wrote {out}/report.md", highlight=False)
+    console.print(f"wrote {shown(out)}/report.md", highlight=False)
     if summary.get("gate_failures"):
         for failure in summary["gate_failures"]:
             err.print(f"[bold red]below floor:[/] {failure}", highlight=False)
@@ -238,7 +253,7 @@ def calibrate(
         f"answerable refused {cv.get('false_refusal', 0):.3f} (threshold {model['threshold']})",
         highlight=False,
     )
-    console.print(f"wrote {out or DEFAULT_MODEL_PATH}", highlight=False)
+    console.print(f"wrote {shown(out or DEFAULT_MODEL_PATH)}", highlight=False)
 
 
 @contextmanager
@@ -255,7 +270,8 @@ def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int, str], None] | N
         task = bar.add_task("", total=None)
 
         def update(done: int, total: int, label: str) -> None:
-            bar.update(task, completed=done, total=total or None, description=label)
+            # The label is a file name: Rich would read brackets in it as markup.
+            bar.update(task, completed=done, total=total or None, description=shown(label))
 
         yield update
 
@@ -268,7 +284,7 @@ def _print_ingest_report(report) -> None:
         highlight=False,
     )
     for failure in report.failed:
-        err.print(f"[red]failed:[/] {failure.path}: {failure.reason}", highlight=False)
+        err.print(f"[red]failed:[/] {shown(failure.path)}: {shown(failure.reason)}", highlight=False, soft_wrap=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

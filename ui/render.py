@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from rag.files import printable
 from rag.models import Answer, Chunk, Citation, Passage
 
 # Characters of surrounding text the source viewer shows on each side of a passage.
@@ -38,7 +39,8 @@ def esc(text: Any) -> str:
     """HTML-escape anything (``None`` becomes empty) and keep its line breaks visible."""
     if text is None:
         return ""
-    text = html.escape(str(text), quote=True).replace("\r\n", "\n").replace("\r", "\n")
+    # Control characters (a terminal escape in a file name, a bidi override) are shown as \x1b, \u202e.
+    text = html.escape(printable(text, keep_newlines=True), quote=True).replace("\r\n", "\n").replace("\r", "\n")
     return text.replace("\n", "<br>")
 
 
@@ -361,7 +363,9 @@ _LANG_NAMES = {"zh": "中文 (简)", "zh-Hans": "中文 (简)", "zh-Hant": "中�
 def document_rows(records: Iterable[Any]) -> list[list[Any]]:
     """Rows of the documents table from ``DocumentRecord`` objects."""
     return [
-        [r.title, _LANG_NAMES.get(r.lang, r.lang), r.n_chunks, format_time(r.ingested_at), r.source] for r in records
+        [printable(r.title), _LANG_NAMES.get(r.lang, r.lang), r.n_chunks, format_time(r.ingested_at),
+         printable(r.source)]
+        for r in records
     ]
 
 

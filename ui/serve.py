@@ -15,6 +15,7 @@ import threading
 import time
 
 from rag.errors import ReportQAError
+from rag.files import printable
 from rag.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,23 @@ def check_exposure(host: str, auth: tuple[str, str] | None, insecure_no_auth: bo
     )
 
 
+def check_tls_files(settings: Settings) -> None:
+    """Fail early, by name, when a TLS certificate or key file cannot be read (Gradio would fail at launch).
+
+    Raises:
+        ReportQAError: a file is missing or unreadable.
+    """
+    serve = settings.serve
+    for option, path in (("--ssl-certfile", serve.ssl_certfile), ("--ssl-keyfile", serve.ssl_keyfile)):
+        if path is None:
+            continue
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            raise ReportQAError(f"{option} {printable(path)}: cannot be read ({exc.strerror or exc})") from exc
+
+
 class TerminalProgress:
     """The startup ingest's progress on stderr: one updating line on a terminal, a line per 10 % otherwise."""
 
@@ -80,12 +98,12 @@ class TerminalProgress:
                 return
             self._last_time = now
             bar = "#" * (done * 30 // total)
-            self.stream.write(f"\rindexing [{bar:<30}] {done}/{total} {label[-50:]:<50}")
+            self.stream.write(f"\rindexing [{bar:<30}] {done}/{total} {printable(label)[-50:]:<50}")
             if done >= total:
                 self.stream.write("\n")
         elif step != self._last_step:
             self._last_step = step
-            self.stream.write(f"indexing: {done}/{total} texts embedded ({label})\n")
+            self.stream.write(f"indexing: {done}/{total} texts embedded ({printable(label)})\n")
         self.stream.flush()
 
 
@@ -99,9 +117,12 @@ def serve(settings: Settings, insecure_no_auth: bool = False, *, block: bool = T
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    # Gradio's cache (uploads as they arrive, copies of downloads) in the data directory, not the system temp folder.
+    os.environ.setdefault("GRADIO_TEMP_DIR", str((settings.data_dir / "gradio-cache").resolve()))
     host, port = settings.serve.host, settings.serve.port
     auth = parse_auth(settings.serve.auth.get_secret_value() if settings.serve.auth else None)
     check_exposure(host, auth, insecure_no_auth)
+    check_tls_files(settings)
 
     from ui.app import Backend, build_app, launch_options
 
@@ -115,7 +136,7 @@ def serve(settings: Settings, insecure_no_auth: bool = False, *, block: bool = T
         job = backend.job
         documents = backend.documents()
         chunks = sum(r.n_chunks for r in documents)
-        state = f"failed: {job.outcome}" if job.failed else job.outcome
+        state = printable(f"failed: {job.outcome}" if job.failed else job.outcome)
         sys.stderr.write(f"index ready: {len(documents)} reports, {chunks} chunks ({state}); "
                          f"{time.perf_counter() - started:.1f} s after start\n")
         sys.stderr.flush()
@@ -136,7 +157,8 @@ def serve(settings: Settings, insecure_no_auth: bool = False, *, block: bool = T
     except OSError as exc:
         raise ReportQAError(f"cannot listen on {host}:{port} ({exc}); choose another --port") from exc
     shown_host = f"[{host}]" if ":" in host else host
-    sys.stderr.write(f"ReportQA is serving the chat page at http://{shown_host}:{port} (Ctrl+C stops it)\n")
+    scheme = "https" if settings.serve.ssl_certfile else "http"
+    sys.stderr.write(f"ReportQA is serving the chat page at {scheme}://{shown_host}:{port} (Ctrl+C stops it)\n")
     sys.stderr.flush()
     if not block:
         return demo

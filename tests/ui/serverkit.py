@@ -71,18 +71,20 @@ def server_env(guard_dir: Path) -> dict[str, str]:
     return env
 
 
-def start_server(data_dir: Path, log_path: Path, *extra: str, timeout: float = 240.0) -> ChatServer:
+def start_server(data_dir: Path, log_path: Path, *extra: str, timeout: float = 240.0,
+                 env: dict[str, str] | None = None, scheme: str = "http") -> ChatServer:
     """``reportqa serve`` (as ``python -m ui.cli``, so it runs without the package being installed), waiting until
-    the page is served and the startup index check has finished."""
+    the page is served and the startup index check has finished. ``env`` adds variables to the server's
+    environment; ``scheme`` is ``https`` for a server given a certificate."""
     port = free_port()
     log = log_path.open("w", encoding="utf-8")
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "ui.cli", "serve", "--port", str(port), "--data-dir", str(data_dir), *extra],
-        cwd=REPO, env=server_env(Path(tempfile.mkdtemp(prefix="reportqa-guard-"))), stdout=log,
+        cwd=REPO, env={**server_env(Path(tempfile.mkdtemp(prefix="reportqa-guard-"))), **(env or {})}, stdout=log,
         stderr=subprocess.STDOUT,
     )
-    url = f"http://127.0.0.1:{port}/"
+    url = f"{scheme}://127.0.0.1:{port}/"
     deadline = time.monotonic() + timeout
     page_up, page_s = False, 0.0
     while time.monotonic() < deadline:
@@ -90,7 +92,7 @@ def start_server(data_dir: Path, log_path: Path, *extra: str, timeout: float = 2
             raise AssertionError(f"the server exited with {process.returncode}:\n{log_path.read_text()}")
         if not page_up:
             try:
-                page_up = httpx.get(url, timeout=2).status_code in (200, 401)
+                page_up = httpx.get(url, timeout=2, verify=False).status_code in (200, 401)
             except httpx.HTTPError:
                 pass
             page_s = time.perf_counter() - started
