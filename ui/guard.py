@@ -123,16 +123,10 @@ class RefuseFetches:
         await self.app(scope, receive, send)
 
     async def _json_call(self, scope: Scope, receive: Receive, send: Send) -> None:
-        body, more = b"", True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":
-                return
-            body += message.get("body", b"")
-            more = message.get("more_body", False)
-            if len(body) > MAX_JSON_BYTES:
-                await _refuse(send, 413, f"request body over {MAX_JSON_BYTES // 2**20} MB")
-                return
+        body = await read_body(receive, MAX_JSON_BYTES)
+        if body is None:
+            await _refuse(send, 413, f"request body over {MAX_JSON_BYTES // 2**20} MB")
+            return
         problem = ""
         if b'"path"' in body:
             try:
@@ -177,6 +171,20 @@ async def send_json(send: Send, status: int, content: dict, headers: list[tuple[
                 "headers": [(b"content-type", b"application/json; charset=utf-8"),
                             (b"content-length", str(len(body)).encode()), *(headers or [])]})
     await send({"type": "http.response.body", "body": body})
+
+
+async def read_body(receive: Callable[[], Awaitable[dict]], limit: int) -> bytes | None:
+    """The whole request body, or None when it runs over ``limit`` bytes (or the client went away first: b"")."""
+    body, more = b"", True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+        if len(body) > limit:
+            return None
+    return body
 
 
 async def _refuse(send: Send, status: int, reason: str) -> None:

@@ -20,7 +20,7 @@ from urllib.parse import parse_qs
 
 from rag.files import printable
 from rag.settings import ServeSettings
-from ui.guard import replay_body, send_json
+from ui.guard import read_body, replay_body, send_json
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ class ThrottleLogins:
         if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].rstrip("/").endswith("/login"):
             await self.app(scope, receive, send)
             return
-        body = await _read_body(receive)
+        body = await read_body(receive, MAX_FORM_BYTES)
         if body is None:
             await send_json(send, 413, {"detail": "login form too large"})
             return
@@ -130,14 +130,3 @@ class ThrottleLogins:
             self.throttle.failed(user, address)
 
 
-async def _read_body(receive: Callable[[], Awaitable[dict]]) -> bytes | None:
-    body, more = b"", True
-    while more:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        body += message.get("body", b"")
-        more = message.get("more_body", False)
-        if len(body) > MAX_FORM_BYTES:
-            return None
-    return body

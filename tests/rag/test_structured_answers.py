@@ -122,21 +122,25 @@ SEMICONDUCTORS = """# 2026年半导体设备观察
 """
 
 
-@pytest.fixture(scope="module")
-def engine(tmp_path_factory):
+def _shelf(tmp_path_factory, name: str, reports: dict[str, str]) -> Engine:
+    """An engine over a new index of ``reports`` (file name → text)."""
     from ingest.pipeline import run_ingest
     from rag.settings import Settings
 
-    root = tmp_path_factory.mktemp("structured")
+    root = tmp_path_factory.mktemp(name)
     corpus = root / "corpus"
     corpus.mkdir()
-    (corpus / "mobility.md").write_text(MOBILITY, encoding="utf-8")
-    (corpus / "energy.md").write_text(ENERGY, encoding="utf-8")
-    (corpus / "stations.md").write_text(LONG_LIST, encoding="utf-8")
-    (corpus / "organisation.md").write_text(ORGANISATION, encoding="utf-8")
+    for file_name, text in reports.items():
+        (corpus / file_name).write_text(text, encoding="utf-8")
     settings = Settings(data_dir=root / "data", corpus_dir=corpus)
     assert run_ingest(settings).ok
     return Engine.from_settings(settings)
+
+
+@pytest.fixture(scope="module")
+def engine(tmp_path_factory):
+    return _shelf(tmp_path_factory, "structured", {"mobility.md": MOBILITY, "energy.md": ENERGY,
+                                                   "stations.md": LONG_LIST, "organisation.md": ORGANISATION})
 
 
 def _cited_quotes(answer) -> list[str]:
@@ -210,17 +214,7 @@ def test_a_comparison_gets_one_block_per_named_report(engine):
 @pytest.fixture(scope="module")
 def credited(tmp_path_factory):
     """A shelf whose report has a byline, a date and a credit line under every section."""
-    from ingest.pipeline import run_ingest
-    from rag.settings import Settings
-
-    root = tmp_path_factory.mktemp("credited")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    (corpus / "mobility.md").write_text(MOBILITY, encoding="utf-8")
-    (corpus / "semiconductors.md").write_text(SEMICONDUCTORS, encoding="utf-8")
-    settings = Settings(data_dir=root / "data", corpus_dir=corpus)
-    assert run_ingest(settings).ok
-    return Engine.from_settings(settings)
+    return _shelf(tmp_path_factory, "credited", {"mobility.md": MOBILITY, "semiconductors.md": SEMICONDUCTORS})
 
 
 def test_a_summary_quotes_the_reports_argument_not_its_byline_date_or_repeated_credits(credited):
