@@ -111,6 +111,7 @@ class ServeSettings(_Section):
     port: int = Field(7860, gt=0, lt=65536)
     auth: SecretStr | None = Field(None, description="'user:password' required for a non-loopback host.")
     max_upload_mb: float = Field(50.0, gt=0)
+    history_listed: int = Field(100, gt=0, le=10000, description="Conversations shown in the page's history list.")
 
 
 class Settings(BaseSettings):
@@ -197,3 +198,13 @@ class Settings(BaseSettings):
     @property
     def lock_path(self) -> Path:
         return self.data_dir / "ingest.lock"
+
+    @property
+    def history_path(self) -> Path:
+        """The SQLite database of the page's conversations and answer ratings."""
+        return self.data_dir / "history.sqlite3"
+
+    @property
+    def exports_dir(self) -> Path:
+        """Where exported conversations and rated-question sets are written."""
+        return self.data_dir / "exports"
