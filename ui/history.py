@@ -280,7 +280,7 @@ class HistoryStore:
 
         conversation = self.load(user, conversation_id)
         out_dir.mkdir(parents=True, exist_ok=True)
-        target = out_dir / f"{_file_stem(conversation.info.title)}-{conversation_id[:8]}.{fmt}"
+        target = export_path(out_dir, conversation_id, fmt)
         if fmt == "md":
             text = render.conversation_markdown([(t.question, t.answer) for t in conversation.turns])
         elif fmt == "json":
@@ -300,7 +300,9 @@ def _info(row: Any) -> ConversationInfo:
                             report_filter)
 
 
-def _file_stem(title: str) -> str:
-    # Letters, digits and CJK kept; anything a file system or a shell could trip on becomes "-".
-    stem = re.sub(r"[^\w\u4e00-\u9fff]+", "-", title, flags=re.UNICODE).strip("-")
-    return (stem or "conversation")[:40]
+def export_path(out_dir: Path, conversation_id: str, fmt: str) -> Path:
+    """Where a conversation's export goes: named by its id (not its title, which a rename changes), so each
+    export of it overwrites the last."""
+    if not re.fullmatch(r"[0-9a-f]{32}", conversation_id):
+        raise HistoryError(f"no conversation {conversation_id!r}")
+    return out_dir / f"conversation-{conversation_id[:12]}.{fmt}"
