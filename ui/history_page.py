@@ -51,7 +51,15 @@ class PageHistory:
         return self.store
 
     def export_md_path(self, conversation_id: str) -> str:
-        return str(export_path(self.settings.exports_dir, conversation_id, "md")) if self.store else ""
+        """Where the page's Markdown export of this conversation goes (the data directory's exports folder)."""
+        if self.store is None:
+            return ""
+        try:
+            self.settings.exports_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            logger.error("cannot create %s: %s", self.settings.exports_dir, exc)
+            return ""
+        return str(export_path(self.settings.exports_dir, conversation_id, "md"))
 
     # the side list -----------------------------------------------------------------------------------------
 
