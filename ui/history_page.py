@@ -24,6 +24,7 @@ from ui.history import HistoryError, HistoryStore, export_path, new_id
 
 logger = logging.getLogger(__name__)
 
+OPEN_FIRST = "Open a saved conversation from the list first. · 请先从列表中打开一个对话。"
 RATINGS = [("Good · 有用 👍", "up"), ("Wrong · 有误 👎", "down")]
 
 
@@ -149,6 +150,8 @@ class PageHistory:
 
     def rename(self, user: str, conversation_id: str, title: str) -> list[Any]:
         """Outputs: side list, side-list message."""
+        if not conversation_id:
+            return [gr.skip(), self.message(OPEN_FIRST)]
         try:
             self.require().rename(user, conversation_id, title or "")
         except ReportQAError as exc:
@@ -158,6 +161,8 @@ class PageHistory:
     def delete(self, user: str, conversation_id: str) -> list[Any]:
         """Outputs: side list, side-list message, then (when the open conversation went) a fresh chat: chat,
         turns, conversation id, Markdown and JSON export buttons, export path, rename box, answer choices."""
+        if not conversation_id:
+            return [gr.skip(), self.message(OPEN_FIRST), *[gr.skip()] * 8]
         try:
             self.require().delete(user, conversation_id)
         except ReportQAError as exc:

@@ -160,3 +160,35 @@ def test_a_database_broken_while_the_page_runs_gives_an_error_naming_the_file(tm
         conn.execute("DROP TABLE messages")
     with pytest.raises(HistoryError, match=str(path)):
         store.add_turn("", new_id(), "q", _answer("q"))
+
+
+def test_the_page_answers_and_names_the_file_when_the_history_database_cannot_be_used(make_settings):
+    """A history path that cannot be a database (here a folder) turns saving off; answers still stream."""
+    from ui.history_page import PageHistory
+
+    settings = make_settings()
+    settings.history_path.mkdir(parents=True)
+    page = PageHistory(settings)
+    assert page.store is None and str(settings.history_path) in page.problem
+    assert str(settings.history_path) in page.message()
+
+    turn = {"question": "q", "answer": _answer("q"), "html": "<div>a</div>"}
+
+    def stream(export_path: str):  # the shape of ui.app._answer_stream's outputs
+        assert export_path == ""
+        yield [[], "", [], None, ""]
+        yield [[{"role": "assistant", "content": "a"}], "", [turn], None, "x.md"]
+
+    outputs = list(page.saving(stream, "", "", []))
+    assert outputs[-1][2] == [turn] and str(settings.history_path) in outputs[-1][-1]
+
+
+def test_the_page_starts_a_new_database_beside_a_corrupt_one_and_says_so(make_settings):
+    from ui.history_page import PageHistory
+
+    settings = make_settings()
+    settings.history_path.parent.mkdir(parents=True)
+    settings.history_path.write_bytes(b"\x00garbage" * 500)
+    page = PageHistory(settings)
+    assert page.store is not None and str(settings.history_path) in page.problem
+    assert "kept as history.sqlite3.corrupt-" in page.message()
