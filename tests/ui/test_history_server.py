@@ -129,3 +129,26 @@ def test_a_wrong_answer_rated_down_with_its_passage_becomes_a_question_reportqa_
     metrics = json.loads((tmp_path / "eval" / "metrics.json").read_text())
     # The picked passage was retrieved for this very question, so the regression question finds it.
     assert metrics["overall"]["questions"] == 1 and metrics["overall"]["hit@10"] == 1.0
+
+
+def test_the_evaluation_tab_runs_the_rated_questions(copied_index):
+    """What "Run rated questions" does: export the ratings, run them through the real runner, show the metrics."""
+    from rag.engine import Engine
+    from ui import app
+    from ui.history import new_id
+    from ui.history_page import PageHistory
+
+    page = PageHistory(copied_index)
+    assert "0 rated question(s)" in page.rated_html()
+    answer = Engine.from_settings(copied_index).ask(QUESTION)
+    cid = new_id()
+    page.store.add_turn("", cid, QUESTION, answer)
+    message = page.save_rating("", cid, [{"question": QUESTION, "answer": answer}], 0, "down", "", "p2")[0]
+    assert "holds the right answer" in message
+    assert "1 rated question(s)" in page.rated_html()
+
+    backend = app.Backend(copied_index)
+    message, metrics, _, _, failures = app._evaluate_for_page(backend, "rated questions", "", lambda *a: None,
+                                                              questions_path=page.export_rated())
+    assert "rated questions" in message and "Evaluation failed" not in message
+    assert dict((row[0], row[1]) for row in metrics.value["data"])["hit@10"] == 1.0
