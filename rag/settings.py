@@ -122,6 +122,7 @@ class ServeSettings(_Section):
     login_max_lockout_s: float = Field(300.0, gt=0, description="Longest lockout.")
     ssl_certfile: Path | None = Field(None, description="Certificate (PEM) to serve the page over HTTPS.")
     ssl_keyfile: Path | None = Field(None, description="Private key (PEM) of that certificate.")
+    history_listed: int = Field(100, gt=0, le=10000, description="Conversations shown in the page's history list.")
 
     @model_validator(mode="after")
     def _tls_pair(self) -> ServeSettings:
@@ -214,3 +215,13 @@ class Settings(BaseSettings):
     @property
     def lock_path(self) -> Path:
         return self.data_dir / "ingest.lock"
+
+    @property
+    def history_path(self) -> Path:
+        """The SQLite database of the page's conversations and answer ratings."""
+        return self.data_dir / "history.sqlite3"
+
+    @property
+    def exports_dir(self) -> Path:
+        """Where exported conversations and rated-question sets are written."""
+        return self.data_dir / "exports"

@@ -14,6 +14,15 @@ Named API endpoints, for ``gradio_client`` and scripts (``Client(url).view_api()
     /reingest   → the ingest report of the corpus folder and the uploaded reports
     /status     → the index status of ``reportqa status --json``
     /evaluate   question_set (a file name in eval/questions), mode="" → the evaluation summary
+
+History and ratings (the logged-in user's own conversations; see ``ui.history_page``)::
+
+    /ask        conversation="" (not saved) | "new" | a conversation id → the record also has conversation, turn
+    /conversations          → [{id, title, created, updated, turns}], the most recent first
+    /conversation           id → {id, title, created, updated, report_filter, turns: [{question, answer record}]}
+    /rename_conversation    id, title → the list;  /delete_conversation  id → the list
+    /rate       conversation, turn (0-based), rating ("up" | "down"), note="", passage="" (c<n> or p<rank>)
+    /rated      → {up, down, questions, skipped}: what ``reportqa feedback export`` would write
 """
 
 from __future__ import annotations
@@ -36,6 +45,7 @@ from rag.errors import EmptyIndexError, ReportQAError
 from rag.files import printable
 from rag.settings import Settings
 from ui import render
+from ui.history_page import RATINGS, PageHistory, passage_dropdown, user_of
 from ui.uploads import allowed_extensions, delete_upload, is_upload, save_uploads, uploads_dir
 
 logger = logging.getLogger(__name__)
@@ -386,8 +396,6 @@ def launch_options(settings: Settings) -> dict[str, Any]:
     tls = settings.serve.ssl_certfile is not None
     return {
         "app_kwargs": {"middleware": [logins, guard]},
-        # The Markdown exports of conversations, which the page offers for download (see ``exports_dir``).
-        "allowed_paths": [str(exports_dir(settings).resolve())],
         "ssl_certfile": str(settings.serve.ssl_certfile) if tls else None,
         "ssl_keyfile": str(settings.serve.ssl_keyfile) if tls else None,
         # Gradio's start-up check of its own URL would refuse a self-signed certificate; it only talks to itself.
@@ -403,12 +411,15 @@ def launch_options(settings: Settings) -> dict[str, Any]:
         "mcp_server": False,
         "ssr_mode": False,
         "pwa": False,
+        # Exports are written into the data directory, which may lie outside the working and temp folders.
+        "allowed_paths": [str(settings.exports_dir.resolve())],
     }
 
 
 def build_app(settings: Settings, backend: Backend | None = None) -> gr.Blocks:
     """The chat page over ``backend`` (a new ``Backend(settings)`` when none is given)."""
     backend = backend or Backend(settings)
+    page_history = PageHistory(settings)
     llm_ready = settings.llm.configured
     mode_choices = [("Extractive · 抽取式", "extractive")] + ([("LLM · 生成式", "llm")] if llm_ready else [])
     default_mode = settings.answer.mode if (settings.answer.mode != "llm" or llm_ready) else "extractive"
@@ -417,6 +428,7 @@ def build_app(settings: Settings, backend: Backend | None = None) -> gr.Blocks:
         turns_state = gr.State([])
         export_state = gr.State("")
         docs_version = gr.State(None)
+        conversation_state = gr.State("")
 
         with gr.Row(elem_classes="rq-header"):
             gr.HTML(
@@ -435,7 +447,7 @@ def build_app(settings: Settings, backend: Backend | None = None) -> gr.Blocks:
                             show_label=False,
                             latex_delimiters=[],
                             buttons=[],
-                            feedback_options=None,
+                            feedback_options=("Like", "Dislike"),
                             group_consecutive_messages=False,
                             placeholder="Ask a question about the reports below, in Chinese or English. · "
                             "用中文或英文提问。",
@@ -459,6 +471,24 @@ def build_app(settings: Settings, backend: Backend | None = None) -> gr.Blocks:
                             export_button = gr.DownloadButton(
                                 "Export Markdown · 导出对话", size="sm", interactive=False, elem_id="rq-export"
                             )
+                            export_json_button = gr.DownloadButton(
+                                "Export JSON · 导出 JSON", size="sm", interactive=False, elem_id="rq-export-json"
+                            )
+                        with gr.Accordion("Rate an answer · 评价回答", open=False, elem_id="rq-rate") as rate_panel:
+                            with gr.Row():
+                                rate_turn = gr.Dropdown(choices=[], value=None, label="Answer · 回答",
+                                                        elem_id="rq-rate-turn")
+                                rate_value = gr.Radio(RATINGS, value=None, label="Rating · 评价",
+                                                      elem_id="rq-rate-value")
+                            rate_passage = gr.Dropdown(
+                                choices=[], value=None, label="Passage that holds the right answer · 包含正确答案的段落",
+                                info="For a wrong answer: pick it from the sources · 回答有误时从来源中选择",
+                                elem_id="rq-rate-passage",
+                            )
+                            rate_note = gr.Textbox(label="Note · 备注", lines=2, max_length=2000,
+                                                   elem_id="rq-rate-note")
+                            rate_button = gr.Button("Save rating · 保存评价", size="sm", elem_id="rq-rate-save")
+                            rate_message = gr.HTML("", elem_id="rq-rate-message")
                     with gr.Column(scale=1, min_width=260):
                         gr.Markdown("### Settings · 设置")
                         mode = gr.Radio(
@@ -475,6 +505,14 @@ def build_app(settings: Settings, backend: Backend | None = None) -> gr.Blocks:
                             info="Empty = all reports · 留空表示全部", elem_id="rq-docfilter",
                         )
                         index_info = gr.HTML("", elem_classes="rq-index-info")
+                        gr.Markdown("### Conversations · 对话记录")
+                        history_list = gr.Radio(choices=[], value=None, show_label=False, elem_id="rq-history")
+                        rename_box = gr.Textbox(label="Name · 名称", max_length=200, elem_id="rq-rename")
+                        with gr.Row():
+                            rename_button = gr.Button("Rename · 重命名", size="sm", elem_id="rq-rename-save")
+                            delete_button = gr.Button("Delete · 删除", size="sm", variant="stop",
+                                                      elem_id="rq-delete")
+                        history_message = gr.HTML("", elem_id="rq-history-message")
 
             with gr.Tab("Documents · 文档", id="documents"):
                 docs_table = gr.Dataframe(
@@ -511,6 +549,10 @@ def build_app(settings: Settings, backend: Backend | None = None) -> gr.Blocks:
                                                label="Question set · 问题集", elem_id="rq-eval-set")
                     eval_mode = gr.Radio(mode_choices, value=default_mode, label="Answer mode · 回答方式")
                     eval_button = gr.Button("Run evaluation · 运行评测", variant="primary", elem_id="rq-eval-run")
+                with gr.Row():
+                    rated_info = gr.HTML("", elem_id="rq-rated-info")
+                    rated_button = gr.Button("Run rated questions · 运行已评价的问题", size="sm",
+                                             elem_id="rq-rated-run")
                 eval_message = gr.HTML("")
                 metrics_table = gr.Dataframe(value=[], interactive=False, label="Metrics · 指标", wrap=True,
                                              elem_classes="rq-table", elem_id="rq-eval-metrics")
@@ -576,8 +618,45 @@ def build_app(settings: Settings, backend: Backend | None = None) -> gr.Blocks:
             running = backend.job.running
             return [banner_update(), *docs_values(version, force=False), gr.Timer(active=running)]
 
-        def on_ask(text: str, turns: list, answer_mode: str, k: float, doc_ids: list, export_path: str):
-            yield from _answer_stream(backend, text, turns, answer_mode, k, doc_ids, export_path)
+        def on_ask(text: str, turns: list, answer_mode: str, k: float, doc_ids: list, export_path: str,
+                   conversation: str, request: gr.Request):
+            def stream(saved_export: str):
+                return _answer_stream(backend, text, turns, answer_mode, k, doc_ids, saved_export or export_path)
+
+            yield from page_history.saving(stream, user_of(request), conversation, doc_ids)
+
+        def draw(answer: Any, turn: int) -> str:
+            engine = backend.try_engine()
+            return render.answer_html(answer, _contexts(engine, answer) if engine else {}, turn=turn)
+
+        def on_open(conversation: str, request: gr.Request):
+            known = {r.doc_id for r in backend.documents()}
+            return page_history.reopen(user_of(request), conversation, draw, known)
+
+        def on_history_load(request: gr.Request):
+            return [page_history.listing(user_of(request)), page_history.message(), page_history.rated_html()]
+
+        def on_like(conversation: str, turns: list, data: gr.LikeData, request: gr.Request):
+            return page_history.on_like(user_of(request), conversation, turns, data.index, data.liked)
+
+        def on_rename(conversation: str, title: str, request: gr.Request):
+            return page_history.rename(user_of(request), conversation, title)
+
+        def on_delete(conversation: str, request: gr.Request):
+            return page_history.delete(user_of(request), conversation)
+
+        def on_rate(conversation: str, turns: list, turn: Any, rating: str, note: str, passage: str,
+                    request: gr.Request):
+            return page_history.save_rating(user_of(request), conversation, turns, turn, rating, note, passage)
+
+        def on_rated_eval(answer_mode: str, progress=gr.Progress()):
+            try:
+                path = page_history.export_rated()
+            except ReportQAError as exc:
+                empty = gr.Dataframe(value=[])
+                return [render.message_html(str(exc), "error"), empty, None, [], empty]
+            return _evaluate_for_page(backend, "rated questions · 已评价的问题", answer_mode,
+                                      _gradio_progress(progress, "Evaluating · 评测", "steps"), questions_path=path)
 
         def on_new():
             # The export file of this session is kept and overwritten by the next conversation's export.
@@ -619,14 +698,46 @@ def build_app(settings: Settings, backend: Backend | None = None) -> gr.Blocks:
         timer.tick(on_tick, inputs=[docs_version], outputs=[banner, *docs_outputs, timer], api_visibility="private",
                    show_progress="hidden", queue=False)
 
-        ask_inputs = [question, turns_state, mode, top_k, doc_filter, export_state]
-        ask_outputs = [chatbot, question, turns_state, export_button, export_state]
+        ask_inputs = [question, turns_state, mode, top_k, doc_filter, export_state, conversation_state]
+        ask_outputs = [chatbot, question, turns_state, export_button, export_state, conversation_state, history_list,
+                       rate_turn, export_json_button, history_message]
         for trigger in (question.submit, ask_button.click):
             trigger(on_ask, inputs=ask_inputs, outputs=ask_outputs, api_visibility="private",
                     concurrency_id="questions", concurrency_limit=QUESTION_CONCURRENCY, show_progress="minimal")
         for trigger in (new_button.click, chatbot.clear):
             trigger(on_new, outputs=[chatbot, turns_state, export_button, export_state, question],
                     api_visibility="private", queue=False)
+            trigger(lambda: ["", gr.Radio(value=None), gr.DownloadButton(value=None, interactive=False),
+                             gr.Dropdown(choices=[], value=None), "", ""],
+                    outputs=[conversation_state, history_list, export_json_button, rate_turn, rate_message,
+                             rename_box], api_visibility="private", queue=False)
+
+        # -- history and ratings -------------------------------------------------------------------------------
+
+        history_events = {"api_visibility": "private", "concurrency_id": "history", "concurrency_limit": 8}
+        demo.load(on_history_load, outputs=[history_list, history_message, rated_info], **history_events)
+        history_list.input(on_open, inputs=[history_list],
+                           outputs=[chatbot, turns_state, conversation_state, export_button, export_state,
+                                    export_json_button, doc_filter, rename_box, rate_turn, history_message],
+                           **history_events)
+        rename_button.click(on_rename,
+                            inputs=[conversation_state, rename_box], outputs=[history_list, history_message],
+                            **history_events)
+        delete_button.click(on_delete,
+                            inputs=[conversation_state],
+                            outputs=[history_list, history_message, chatbot, turns_state, conversation_state,
+                                     export_button, export_state, export_json_button, rename_box, rate_turn],
+                            **history_events)
+        chatbot.like(on_like, inputs=[conversation_state, turns_state],
+                     outputs=[rate_panel, rate_turn, rate_value, rate_passage, rate_note, rate_message, rated_info],
+                     **history_events)
+        rate_turn.change(passage_dropdown, inputs=[turns_state, rate_turn], outputs=[rate_passage],
+                         api_visibility="private", queue=False)
+        rate_button.click(on_rate, inputs=[conversation_state, turns_state, rate_turn, rate_value, rate_note,
+                                           rate_passage], outputs=[rate_message, rated_info], **history_events)
+        rated_button.click(on_rated_eval, inputs=[eval_mode],
+                           outputs=[eval_message, metrics_table, type_chart, other_charts, failures_table],
+                           concurrency_id="eval", concurrency_limit=1, api_visibility="private")
 
         ingest_events = {"concurrency_id": "ingest", "concurrency_limit": 1, "api_visibility": "private"}
         upload.upload(on_upload, inputs=[upload, docs_version], outputs=[docs_message, *docs_outputs, upload],
@@ -649,9 +760,52 @@ def build_app(settings: Settings, backend: Backend | None = None) -> gr.Blocks:
             top_k: int = 0,
             documents: list[str] | None = None,
             history: list[dict] | None = None,
+            conversation: str = "",
+            request: gr.Request = None,
         ) -> dict:
-            """Answer one question with numbered citations; returns the answer record of `reportqa ask --json`."""
-            return _api_ask(backend, question, mode, top_k, documents, history)
+            """Answer one question with numbered citations; returns the answer record of `reportqa ask --json`.
+            With conversation ("new" or an id), the turn is saved in the user's history."""
+            if not conversation:
+                return _api_ask(backend, question, mode, top_k, documents, history)
+            answer = _api_answer(backend, question, mode, top_k, documents, history)
+            try:
+                saved = page_history.save_api_turn(user_of(request), conversation, question, answer, documents or [])
+            except ReportQAError as exc:
+                raise gr.Error(str(exc)) from None
+            return {**answer.to_record(), **saved}
+
+        def conversations(request: gr.Request) -> list[dict]:
+            """The logged-in user's saved conversations, the most recent first."""
+            return [{"id": i.id, "title": i.title, "created": i.created, "updated": i.updated, "turns": i.turns}
+                    for i in page_history.require().conversations(user_of(request), settings.serve.history_listed)]
+
+        def conversation(conversation: str, request: gr.Request) -> dict:
+            """One saved conversation with each question and its answer record."""
+            return page_history.require().load(user_of(request), conversation).to_record()
+
+        def rename_conversation(conversation: str, title: str, request: gr.Request) -> list[dict]:
+            """Rename one of the user's conversations; returns the list."""
+            page_history.require().rename(user_of(request), conversation, title)
+            return conversations(request)
+
+        def delete_conversation(conversation: str, request: gr.Request) -> list[dict]:
+            """Delete one of the user's conversations; returns the list."""
+            page_history.require().delete(user_of(request), conversation)
+            return conversations(request)
+
+        def rate(conversation: str, turn: int, rating: str, note: str = "", passage: str = "",
+                 request: gr.Request = None) -> dict:
+            """Rate an answer up or down, with a note and the passage (c<n> or p<rank>) holding the right answer."""
+            from ui.feedback import rate as store_rating
+
+            return store_rating(page_history.require(), user_of(request), conversation, turn, rating, note,
+                                passage or None)
+
+        def rated() -> dict:
+            """How many rated questions `reportqa feedback export` would write."""
+            from ui.feedback import summary
+
+            return summary(page_history.require())
 
         def documents() -> list[dict]:
             """The reports in the index."""
@@ -701,6 +855,8 @@ def build_app(settings: Settings, backend: Backend | None = None) -> gr.Blocks:
         gr.api(_api_errors(reingest), api_name="reingest", concurrency_id="ingest", concurrency_limit=1)
         gr.api(_api_errors(status), api_name="status", queue=False)
         gr.api(_api_errors(evaluate), api_name="evaluate", concurrency_id="eval", concurrency_limit=1)
+        for endpoint in (conversations, conversation, rename_conversation, delete_conversation, rate, rated):
+            gr.api(_api_errors(endpoint), api_name=endpoint.__name__, concurrency_id="history", concurrency_limit=8)
 
     demo.queue(default_concurrency_limit=1, max_size=200)
     return demo
@@ -751,7 +907,7 @@ def _answer_stream(backend: Backend, text: str, turns: list, answer_mode: str, k
         return
     html = render.answer_html(answer, _contexts(engine, answer), turn=len(turns))
     turns.append({"question": question, "answer": answer, "html": html})
-    path = _write_export(turns, export_path, exports_dir(backend.settings))
+    path = _write_export(turns, export_path, backend.settings.exports_dir)
     yield [_messages(turns), "", turns, gr.DownloadButton(value=path, interactive=True), path]
 
 
@@ -789,11 +945,6 @@ def _contexts(engine: Any, answer: Any) -> dict[int, render.SourceContext | None
             context = None
         contexts[key] = context
     return contexts
-
-
-def exports_dir(settings: Settings) -> Path:
-    """Where the page writes conversation exports: in the data directory, beside the index."""
-    return settings.data_dir / "exports"
 
 
 def _write_export(turns: Sequence[dict], path: str, folder: Path) -> str:
@@ -892,15 +1043,19 @@ def _api_errors(fn: Callable) -> Callable:
 
 def _api_ask(backend: Backend, question: str, mode: str, top_k: int, documents: list[str] | None,
              history: list[dict] | None) -> dict:
+    return _api_answer(backend, question, mode, top_k, documents, history).to_record()
+
+
+def _api_answer(backend: Backend, question: str, mode: str, top_k: int, documents: list[str] | None,
+                history: list[dict] | None) -> Any:
     if mode not in ("", None, "extractive", "llm"):
         raise gr.Error(f"unknown mode {mode!r}; choose extractive or llm")
     try:
         engine = backend.engine()
-        answer = engine.ask(question, history=history or None, mode=mode or None, top_k=top_k or None,
-                            documents=[d for d in documents or [] if d] or None)
+        return engine.ask(question, history=history or None, mode=mode or None, top_k=top_k or None,
+                          documents=[d for d in documents or [] if d] or None)
     except ReportQAError as exc:
         raise gr.Error(str(exc)) from None
-    return answer.to_record()
 
 
 # -- evaluation ------------------------------------------------------------------------------------------------
@@ -923,8 +1078,8 @@ def _question_sets() -> list[str]:
 
 
 def _run_evaluation(backend: Backend, set_name: str | None, mode: str | None,
-                    progress: Callable[[int, int, str], None] | None) -> dict:
-    if not set_name or set_name not in _question_sets():
+                    progress: Callable[[int, int, str], None] | None, questions_path: Path | None = None) -> dict:
+    if questions_path is None and (not set_name or set_name not in _question_sets()):
         raise ReportQAError(f"no question set {set_name!r} in eval/questions; choose one of {_question_sets()}")
     try:
         from eval.runner import run_evaluation
@@ -932,17 +1087,18 @@ def _run_evaluation(backend: Backend, set_name: str | None, mode: str | None,
         raise ReportQAError(f"the evaluation runner is not available ({exc})") from exc
     out_dir = backend.settings.data_dir / "eval-runs" / time.strftime("%Y%m%d-%H%M%S")
     try:
-        summary = run_evaluation(backend.settings, _questions_dir() / set_name, out_dir, mode=mode, progress=progress)
+        summary = run_evaluation(backend.settings, questions_path or _questions_dir() / set_name, out_dir, mode=mode,
+                                 progress=progress)
     finally:
         backend.refresh()  # the runner brings the index in line with the corpus first
     return summary
 
 
 def _evaluate_for_page(backend: Backend, set_name: str | None, mode: str,
-                       progress: Callable[[int, int, str], None]) -> list[Any]:
+                       progress: Callable[[int, int, str], None], questions_path: Path | None = None) -> list[Any]:
     empty = gr.Dataframe(value=[])
     try:
-        summary = _run_evaluation(backend, set_name, mode or None, progress)
+        summary = _run_evaluation(backend, set_name, mode or None, progress, questions_path)
     except ReportQAError as exc:
         return [render.message_html(f"Evaluation failed · 评测失败: {exc}", "error"), empty, None, [], empty]
     header, rows = render.metrics_rows(summary.get("metrics", {}))

@@ -1,4 +1,4 @@
-"""The ``reportqa`` command line: ingest, ask, serve, eval, status.
+"""The ``reportqa`` command line: ingest, ask, serve, eval, status, calibrate, feedback export.
 
 Each command is a few lines over the library; domain errors are shown as one line and exit non-zero.
 """
@@ -254,6 +254,36 @@ def calibrate(
         highlight=False,
     )
     console.print(f"wrote {shown(out or DEFAULT_MODEL_PATH)}", highlight=False)
+
+
+feedback_app = typer.Typer(help="Ratings given to answers on the chat page.", no_args_is_help=True)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+def feedback_export(
+    out: Annotated[Optional[Path], typer.Option(
+        "--out", help="Question set to write (default: <data dir>/exports/rated-questions.jsonl).", show_default=False,
+    )] = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Write the rated answers as a question set in the eval format, for `reportqa eval FILE`."""
+    from ui.feedback import default_export_path, export_questions
+    from ui.history import HistoryStore
+
+    with user_errors():
+        settings = load_settings(data_dir)
+        if not settings.history_path.is_file():
+            err.print(f"[bold red]error:[/] no ratings yet: there is no history database at {settings.history_path}",
+                      highlight=False, soft_wrap=True)
+            raise typer.Exit(1)
+        store = HistoryStore(settings.history_path)
+        if store.notice:
+            err.print(f"[yellow]warning:[/] {store.notice}", highlight=False, soft_wrap=True)
+        result = export_questions(store, out or default_export_path(settings.exports_dir))
+    console.print(f"wrote {result.questions} rated question(s) to {result.path}"
+                  + (f" ({result.skipped} rated down without a passage skipped)" if result.skipped else ""),
+                  highlight=False, soft_wrap=True)
 
 
 @contextmanager
