@@ -102,11 +102,7 @@ class LLMAnswerer:
         ``rag.answer_structured``): their passages lead the sources and the prompt names every item with its
         source number, so the model's answer can be complete.
         """
-        if items:
-            leading = [Passage(rank=0, score=0.0, chunk=c.chunk) for c in items]
-            ids = {p.chunk.id for p in leading}
-            passages = list({p.chunk.id: p for p in leading}.values()) + [p for p in passages if p.chunk.id not in ids]
-        sources = self._fit(passages)
+        sources = self.sources(passages, items)
         system = _SYSTEM_PROMPT.format(
             max_sentences=max(self.max_sentences, len(items) + 1),
             language="Chinese" if chinese else "English",
@@ -124,6 +120,14 @@ class LLMAnswerer:
             yield "delta", delta
         answer = check_citations(question, "".join(pieces), sources)
         yield "answer", answer if answer.refused else self.checked(answer, sources)
+
+    def sources(self, passages: list[Passage], items: Sequence[Citation] = ()) -> list[Passage]:
+        """The passages the prompt numbers as sources: a list's items first, then the rest, as many as fit."""
+        if items:
+            leading = [Passage(rank=0, score=0.0, chunk=c.chunk) for c in items]
+            ids = {p.chunk.id for p in leading}
+            passages = list({p.chunk.id: p for p in leading}.values()) + [p for p in passages if p.chunk.id not in ids]
+        return self._fit(passages)
 
     def checked(self, answer: Answer, sources: list[Passage]) -> Answer:
         """The answer with every sentence checked against its sources (``rag.support``).
