@@ -1,13 +1,19 @@
 """Answers written by an LLM behind any OpenAI-compatible endpoint, through llama-index's ``OpenAILike``.
 
 The prompt numbers the sources and fences them as data. After generation every ``[n]`` is checked: numbers that
-name no source are removed, and a cited sentence that shares no wording with its source is flagged.
+name no source are removed, and a cited sentence that shares no wording with its source is flagged. Then every
+sentence is checked against the passages it cites (``rag.support``): unsupported and uncited sentences are marked,
+and an answer with no supported sentence is refused (the engine answers extractively, with a notice). The whole
+stream has one deadline (``llm.deadline_s``) and a size cap (``llm.max_answer_chars``).
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import re
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +21,7 @@ from rag.citations import best_quote, support_score
 from rag.errors import LLMUnavailableError
 from rag.models import Answer, Citation, Passage
 from rag.settings import LLMSettings
+from rag.support import SupportChecker
 from rag.text import sentence_spans
 
 if TYPE_CHECKING:
@@ -46,12 +53,15 @@ Standalone question:"""
 class LLMAnswerer:
     """Talks to the configured endpoint; every failure becomes ``LLMUnavailableError`` (the engine falls back)."""
 
-    def __init__(self, settings: LLMSettings, max_context_chars: int = 6000, max_sentences: int = 4) -> None:
+    def __init__(self, settings: LLMSettings, max_context_chars: int = 6000, max_sentences: int = 4,
+                 embedder: Any = None) -> None:
         from llama_index.llms.openai_like import OpenAILike
 
         self.settings = settings
         self.max_context_chars = max_context_chars
         self.max_sentences = max_sentences
+        # Without an embedder (a bare answerer) the meaning test is skipped; figures, names and citations still count.
+        self.support = SupportChecker(embedder, settings.support_min_similarity)
         self.llm = OpenAILike(
             model=settings.model,
             api_base=settings.base_url,
@@ -60,7 +70,8 @@ class LLMAnswerer:
             context_window=settings.context_window,
             max_tokens=settings.max_tokens,
             temperature=settings.temperature,
-            timeout=settings.timeout_s,
+            # One read may not outlast the whole answer's deadline (which _stream enforces across reads).
+            timeout=min(settings.timeout_s, settings.deadline_s),
             max_retries=0,
         )
 
@@ -91,11 +102,7 @@ class LLMAnswerer:
         ``rag.answer_structured``): their passages lead the sources and the prompt names every item with its
         source number, so the model's answer can be complete.
         """
-        if items:
-            leading = [Passage(rank=0, score=0.0, chunk=c.chunk) for c in items]
-            ids = {p.chunk.id for p in leading}
-            passages = list({p.chunk.id: p for p in leading}.values()) + [p for p in passages if p.chunk.id not in ids]
-        sources = self._fit(passages)
+        sources = self.sources(passages, items)
         system = _SYSTEM_PROMPT.format(
             max_sentences=max(self.max_sentences, len(items) + 1),
             language="Chinese" if chinese else "English",
@@ -111,7 +118,39 @@ class LLMAnswerer:
         for delta in self._stream([("system", system), ("user", user)]):
             pieces.append(delta)
             yield "delta", delta
-        yield "answer", check_citations(question, "".join(pieces), sources)
+        answer = check_citations(question, "".join(pieces), sources)
+        yield "answer", answer if answer.refused else self.checked(answer, sources)
+
+    def sources(self, passages: list[Passage], items: Sequence[Citation] = ()) -> list[Passage]:
+        """The passages the prompt numbers as sources: a list's items first, then the rest, as many as fit."""
+        if items:
+            leading = [Passage(rank=0, score=0.0, chunk=c.chunk) for c in items]
+            ids = {p.chunk.id for p in leading}
+            passages = list({p.chunk.id: p for p in leading}.values()) + [p for p in passages if p.chunk.id not in ids]
+        return self._fit(passages)
+
+    def checked(self, answer: Answer, sources: list[Passage]) -> Answer:
+        """The answer with every sentence checked against its sources (``rag.support``).
+
+        Raises:
+            LLMUnavailableError: no sentence is supported (the engine then answers extractively, with the message).
+        """
+        answer = self.support.check(answer, sources)
+        failed = [s for s in answer.support if not s.supported]
+        if len(failed) == len(answer.support):
+            uncited = sum(1 for s in failed if s.reason == "uncited")
+            if uncited == len(failed):
+                raise LLMUnavailableError("The LLM's answer cites no source for any sentence.")
+            raise LLMUnavailableError(
+                f"No sentence of the LLM's answer is supported by the passages it cites ({len(failed) - uncited} "
+                f"unsupported, {uncited} uncited)."
+            )
+        if failed:
+            answer.notices.append(
+                f"{len(failed)} of {len(answer.support)} sentences of the LLM's answer are not supported by the "
+                "passages they cite; they are marked ⚠."
+            )
+        return answer
 
     def _fit(self, passages: list[Passage]) -> list[Passage]:
         """The leading passages that fit both ``max_context_chars`` and the model's context window.
@@ -144,30 +183,81 @@ class LLMAnswerer:
             raise self._unavailable(exc) from exc
 
     def _stream(self, turns) -> Iterator[str]:
-        produced = False
+        """The answer's pieces, read by a worker thread so that one deadline covers the whole stream (a read that
+        blocks cannot hold the question past it) and the size cap stops it early."""
+        deadline = time.monotonic() + self.settings.deadline_s
+        feed: queue.Queue = queue.Queue(maxsize=256)
+        stop = threading.Event()
+        threading.Thread(target=self._pump, args=(turns, feed, stop), daemon=True, name="llm-stream").start()
+        produced, size = False, 0
         try:
-            for chunk in self.llm.stream_chat(self._messages(turns)):
-                if chunk.delta:
-                    produced = True
-                    yield chunk.delta
-        except Exception as exc:
-            raise self._unavailable(exc) from exc
+            while True:
+                try:
+                    kind, item = feed.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    raise self._limit(f"did not finish its answer within the {self.settings.deadline_s:g} s deadline "
+                                      "(REPORTQA_LLM__DEADLINE_S)") from None
+                if kind == "end":
+                    break
+                if kind == "error":
+                    raise self._unavailable(item) from item
+                size += len(item)
+                if size > self.settings.max_answer_chars:
+                    raise self._limit(f"sent an answer longer than the {self.settings.max_answer_chars} character cap "
+                                      "(REPORTQA_LLM__MAX_ANSWER_CHARS)")
+                produced = True
+                yield item
+        finally:
+            stop.set()
         if not produced:
             raise LLMUnavailableError(
                 f"The LLM endpoint {self.settings.base_url} returned an empty answer "
                 "(is the prompt longer than its context window? see REPORTQA_LLM__CONTEXT_WINDOW)."
             )
 
+    def _pump(self, turns, feed: queue.Queue, stop: threading.Event) -> None:
+        """Read the stream into ``feed`` until it ends, fails, or ``stop`` is set (then the response is closed)."""
+        stream = None
+        try:
+            stream = self.llm.stream_chat(self._messages(turns))
+            for chunk in stream:
+                if stop.is_set() or (chunk.delta and not _put(feed, ("delta", chunk.delta), stop)):
+                    return
+            _put(feed, ("end", None), stop)
+        except Exception as exc:  # handed to the reader, which turns it into LLMUnavailableError
+            _put(feed, ("error", exc), stop)
+        finally:
+            if stream is not None:
+                stream.close()  # closes the HTTP response: the endpoint stops sending
+
+    def _limit(self, reason: str) -> LLMUnavailableError:
+        logger.warning("LLM endpoint %s %s", self.settings.base_url, reason)
+        return LLMUnavailableError(f"The LLM endpoint {self.settings.base_url} {reason}.")
+
     def _unavailable(self, exc: Exception) -> LLMUnavailableError:
         kind = type(exc).__name__
-        if "Timeout" in kind:
-            reason = f"did not answer within {self.settings.timeout_s:.0f} s"
+        status = getattr(exc, "status_code", None)
+        if isinstance(status, int):
+            reason = f"failed with HTTP {status}"
+        elif "Timeout" in kind:
+            reason = f"did not answer within {min(self.settings.timeout_s, self.settings.deadline_s):g} s"
         elif "Connection" in kind:
             reason = "cannot be reached"
         else:
             reason = f"failed ({kind})"
         logger.warning("LLM endpoint %s %s", self.settings.base_url, reason)
         return LLMUnavailableError(f"The LLM endpoint {self.settings.base_url} {reason}.")
+
+
+def _put(feed: queue.Queue, item: tuple[str, Any], stop: threading.Event) -> bool:
+    """Put ``item`` on ``feed``, waiting while it is full; False when the reader has stopped."""
+    while not stop.is_set():
+        try:
+            feed.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
 
 
 def estimate_tokens(text: str) -> int:

@@ -367,6 +367,7 @@ class Engine:
                 self.settings.llm,
                 max_context_chars=self.settings.llm.max_context_chars,
                 max_sentences=self.settings.answer.max_sentences + 1,
+                embedder=self.embedder,
             )
         return self._llm
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
+
+from rag.instructions import instruction_cue
 
 
 class Chunk(BaseModel):
@@ -36,6 +39,12 @@ class Passage(BaseModel):
     dense_score: float | None = None
     bm25_score: float | None = None
 
+    @computed_field  # type: ignore[prop-decorator]
+    @cached_property
+    def instruction(self) -> str:
+        """The words that make the passage read as an instruction to a model ("" for an ordinary passage)."""
+        return instruction_cue(self.chunk.text)
+
     def to_record(self) -> dict[str, Any]:
         c = self.chunk
         return {
@@ -63,6 +72,12 @@ class Citation(BaseModel):
     quote_end: int = Field(ge=0)
     supported: bool = True
 
+    @computed_field  # type: ignore[prop-decorator]
+    @cached_property
+    def instruction(self) -> str:
+        """The words that make the cited passage read as an instruction to a model ("" for an ordinary one)."""
+        return instruction_cue(self.chunk.text)
+
     def to_record(self) -> dict[str, Any]:
         c = self.chunk
         return {
@@ -79,6 +94,19 @@ class Citation(BaseModel):
         }
 
 
+class SentenceSupport(BaseModel):
+    """Whether one sentence of an LLM answer is supported by the passages it cites (see ``rag.support``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: int = Field(ge=0, description="Offsets of the sentence in the answer text (its marker excluded).")
+    end: int = Field(ge=0)
+    citations: tuple[int, ...] = ()
+    supported: bool
+    reason: str = Field("", description="Why not: 'uncited', 'instruction', 'missing: …', 'meaning', 'payload'.")
+    similarity: float | None = None
+
+
 class Answer(BaseModel):
     """The result of one question."""
 
@@ -92,6 +120,9 @@ class Answer(BaseModel):
     notices: list[str] = Field(default_factory=list, description="Things the user should know, e.g. a fallback.")
     lang: str = "zh"
     signals: dict[str, float] = Field(default_factory=dict, description="What the abstainer measured (rag.abstain).")
+    support: list[SentenceSupport] = Field(
+        default_factory=list, description="Per sentence of an LLM answer: supported by its sources or not."
+    )
 
     @property
     def latency_ms(self) -> float:

@@ -98,6 +98,17 @@ class LLMSettings(_Section):
     context_window: int = Field(8192, gt=0, description="The model's context in tokens.")
     max_context_chars: int = Field(6000, gt=0, description="Source characters put in the prompt.")
     temperature: float = Field(0.1, ge=0, le=2)
+    deadline_s: float = Field(
+        30.0, gt=0, description="Seconds for the whole answer (every read of the stream together); past it, the "
+        "extractive answer is shown with a notice."
+    )
+    max_answer_chars: int = Field(
+        20000, gt=0, description="Characters of LLM answer accepted; past them, the extractive answer is shown."
+    )
+    support_min_similarity: float = Field(
+        0.82, ge=-1, le=1, description="Cosine (the engine's embedder) between an answer sentence and the closest "
+        "sentence of the passages it cites, under which the sentence is marked unsupported (rag.support)."
+    )
 
     @property
     def configured(self) -> bool:

