@@ -314,7 +314,7 @@ def test_a_real_llm_server_that_stops_is_a_notice_and_the_same_engine_uses_it_ag
     with run_llama_server(smollm2_gguf_path()) as server:
         engine = llm_engine(small_engine, server.base_url, model=server.model, timeout_s=120, max_tokens=48)
         first = engine.ask(CLOUD_QUESTION, mode="llm")
-        assert not any("Answered extractively" in n for n in first.notices), first.notices
+        assert _reached(first), first.notices
 
         server.stop()
         started = time.monotonic()
@@ -327,4 +327,13 @@ def test_a_real_llm_server_that_stops_is_a_notice_and_the_same_engine_uses_it_ag
 
         server.start()
         back = engine.ask(CLOUD_QUESTION, mode="llm")
-        assert not any("Answered extractively" in n for n in back.notices), back.notices
+        assert _reached(back), back.notices
+
+
+def _reached(answer) -> bool:
+    """The endpoint answered: an LLM answer, or the extractive one because the model's answer had no supported
+    sentence (a small model often cites nothing), never because the endpoint could not be reached."""
+    if any("cannot be reached" in n for n in answer.notices):
+        return False
+    return answer.mode == "llm" or any("cites no source" in n or "No sentence of the LLM's answer" in n
+                                       for n in answer.notices)

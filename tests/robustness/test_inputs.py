@@ -191,11 +191,19 @@ def test_in_llm_mode_the_injection_reaches_the_model_only_inside_a_fenced_source
     blocks = re.findall(r"<source [^>]*>\n(.*?)\n</source>", user, flags=re.DOTALL)
     assert any(INJECTION_MARK in block for block in blocks), "the injection is outside every source fence"
     assert user.count("<source ") == user.count("</source>") == len(blocks)
-    # [7] names no source: it is removed and said so; the remaining [n] map to exactly one citation each.
-    assert answer.mode == "llm"
+    # [7] names no source, so the injected sentence is supported by nothing: either the LLM answer shows it marked
+    # (its number removed, and said so), or, when no sentence of the answer is supported, the extractive answer
+    # replaces it with a notice saying why. Either way the remaining [n] map to exactly one citation each.
     assert_safe_answer(answer)
     assert "[7]" not in answer.text
-    assert any("Removed citation numbers" in n and "7" in n for n in answer.notices), answer.notices
+    if answer.mode == "llm":
+        assert any("Removed citation numbers" in n and "7" in n for n in answer.notices), answer.notices
+        assert not any(s.supported and INJECTION_MARK in answer.text[s.start : s.end] for s in answer.support)
+    else:
+        assert INJECTION_MARK not in answer.text
+        assert any("cites no source" in n or "No sentence of the LLM's answer" in n for n in answer.notices), (
+            answer.notices
+        )
 
 
 @pytest.mark.slow
