@@ -22,7 +22,8 @@ from typing import Any
 
 from rag.evidence import Sentence
 from rag.question import Question, answer_fits
-from rag.text import fold, tokenize
+from rag.specificity import specific_share, specificity
+from rag.text import cjk_ratio, fold, tokenize
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,11 @@ SIGNALS = (
     "agreement",  # overlap of the dense and keyword top 5
     "cross_lingual",  # the question is in another language than the best passage
     "cross_dense",  # cross_lingual × dense_top: similarity across languages runs lower
+    "specific_vocabulary",  # share of the question's words the shelf uses, weighted by how specific each word is
+    "specific_missing",  # how specific the most specific question word is that the shelf never uses
+    "translated",  # share of the question's words with a translation the shelf uses (glossary)
+    "dense_peak",  # best passage similarity minus the mean of the retrieved passages': a peak, not a plateau
+    "sentence_peak",  # the same for the candidate sentences
 )
 HEAD = 8  # the best sentences whose scores make the evidence signals
 KIND_WINDOW = 3  # candidate answers (not titles or lead-ins) that may carry the kind of answer asked
@@ -100,7 +106,32 @@ def measure_signals(
     signals["entities_near"] = _entities_near(question, fold(best_text), lexical)
     signals["years_match"] = _years_match(question, head)
     signals["agreement"] = _agreement(passages)
+    signals.update(_specific_signals(question, lexical))
+    signals["dense_peak"] = _peak([p.dense_score for p in passages if p.dense_score is not None])
+    signals["sentence_peak"] = _peak([s.dense for s in sentences])
     return {k: round(float(v), 5) for k, v in signals.items()}
+
+
+def _specific_signals(question: Question, lexical: Any) -> dict[str, float]:
+    """Whether the shelf uses the question's specific words at all (see ``rag.specificity``): an off-topic question
+    is one whose specific words no report uses, in its language or (through the glossary) in the other."""
+    words = [t for t in dict.fromkeys(tokenize(question.text)) if len(t) > 1 or cjk_ratio(t) > 0]
+    if not words or lexical is None:
+        return {"specific_vocabulary": 0.0, "specific_missing": 0.0, "translated": 0.0}
+    idf = lexical.idf
+    missing = [specificity(w) for w in words if w not in idf]
+    translations = lexical.translations(question.text, words, question.lang == "zh")
+    return {
+        "specific_vocabulary": specific_share(words, idf.__contains__),
+        "specific_missing": max(missing, default=0.0),
+        "translated": min(1.0, len(set(translations)) / len(words)),
+    }
+
+
+def _peak(scores: Sequence[float], window: int = 20) -> float:
+    """The best score's lead over the mean of the best ``window`` scores."""
+    best = sorted(scores, reverse=True)[:window]
+    return best[0] - sum(best) / len(best) if best else 0.0
 
 
 def _coverage(tokens: set[str], found: set[str], weight) -> float:

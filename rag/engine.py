@@ -203,7 +203,8 @@ class Engine:
         self.refresh()
         if not self.manifest.complete():
             raise EmptyIndexError("the index is empty; add reports and run `reportqa ingest`")
-        retriever = HybridRetriever(self.store, self.lexical, self.embedder, self.settings.retrieval, self._reranker)
+        retriever = HybridRetriever(self.store, self.lexical, self.embedder, self.settings.retrieval, self._reranker,
+                                    languages={record.lang for record in self.manifest.complete()})
         return retriever.retrieve(question, k=k, doc_ids=doc_ids, fusion=fusion, chinese=chinese)
 
     def ask(self, question: str, history: Sequence[Any] | None = None, **options: Any) -> Answer:

@@ -46,7 +46,9 @@ class HybridRetriever:
         embedder: Embedder,
         settings: RetrievalSettings,
         reranker=None,
+        languages: Iterable[str] = (),
     ) -> None:
+        self.languages = frozenset(languages)  # the languages of the shelf's documents ("zh", "zh-Hant", "en")
         self.store = store
         self.lexical = lexical
         self.embedder = embedder
@@ -78,6 +80,8 @@ class HybridRetriever:
             started = time.perf_counter()
             dense = self.store.query(query_vector, n, doc_ids)
             timings["dense_ms"] = _ms(started)
+        chinese = analyse(query).lang == "zh" if chinese is None else chinese
+        other_dense = self._other_language_dense(query_vector, n, doc_ids, chinese) if fusion == "rrf" else []
 
         started = time.perf_counter()
         query_tokens = tokenize(query)
@@ -89,7 +93,6 @@ class HybridRetriever:
         if self.lexical is not None:
             # Words in the other language of the reports: Chinese ones for an English question, English ones for a
             # Chinese question (nothing when the shelf holds no text in that language).
-            chinese = analyse(query).lang == "zh" if chinese is None else chinese
             translated = [t for t in self.lexical.translations(query, query_tokens, chinese) if t not in query_tokens]
             query_tokens += translated
         lexical: list[tuple[str, float]] = []
@@ -109,16 +112,28 @@ class HybridRetriever:
         timings["bm25_coverage"] = round(coverage, 3)
         # The translations' own ranking matters as much as the question's words find reports in its language: on
         # a shelf without such reports the combined ranking above is already the translations' ranking.
-        passages = self._fuse(dense, [(lexical, self.settings.bm25_weight * coverage),
-                                      (other, self.settings.translated_weight * vocabulary)], fusion)
+        passages = self._fuse([(dense, self.settings.dense_weight),
+                               (other_dense, self.settings.other_language_weight)],
+                              [(lexical, self.settings.bm25_weight * coverage),
+                               (other, self.settings.translated_weight * vocabulary)], fusion)
         if self.reranker is not None and passages:
             passages = self.reranker.rerank(query, passages)
         timings["fuse_ms"] = _ms(started)
         return Retrieval(passages[:k], query_vector, query_tokens, timings, translated)
 
+    def _other_language_dense(
+        self, query_vector: np.ndarray, n: int, doc_ids: list[str] | None, chinese: bool
+    ) -> list[tuple[Chunk, float]]:
+        """The nearest chunks in the shelf's other language: multilingual vectors still rank a question's own
+        language first, so on a shelf in both languages the reports in the other one get a ranking of their own."""
+        other = {lang for lang in self.languages if lang.startswith("zh") != chinese}
+        if not other or other == self.languages or not self.settings.other_language_weight:
+            return []
+        return self.store.query(query_vector, n, doc_ids, other)
+
     def _fuse(
         self,
-        dense: list[tuple[Chunk, float]],
+        dense_lists: list[tuple[list[tuple[Chunk, float]], float]],
         keyword_lists: list[tuple[list[tuple[str, float]], float]],
         fusion: str,
     ) -> list[Passage]:
@@ -127,12 +142,13 @@ class HybridRetriever:
         scores: dict[str, float] = {}
         dense_scores: dict[str, float] = {}
         bm25_scores: dict[str, float] = {}
-        for rank, (chunk, similarity) in enumerate(dense):
-            chunks[chunk.id] = chunk
-            dense_scores[chunk.id] = similarity
-            scores[chunk.id] = scores.get(chunk.id, 0.0) + (
-                self.settings.dense_weight / (rrf_k + rank + 1) if fusion == "rrf" else similarity
-            )
+        for dense, dense_weight in dense_lists:
+            for rank, (chunk, similarity) in enumerate(dense):
+                chunks[chunk.id] = chunk
+                dense_scores[chunk.id] = similarity
+                scores[chunk.id] = scores.get(chunk.id, 0.0) + (
+                    dense_weight / (rrf_k + rank + 1) if fusion == "rrf" else similarity
+                )
         for lexical, bm25_weight in keyword_lists:
             for rank, (chunk_id, score) in enumerate(lexical):
                 bm25_scores[chunk_id] = max(score, bm25_scores.get(chunk_id, 0.0))

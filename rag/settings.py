@@ -70,6 +70,9 @@ class RetrievalSettings(_Section):
     translated_weight: float = Field(
         1.0, ge=0, description="Weight of the keyword ranking by the question's words in the reports' other language."
     )
+    other_language_weight: float = Field(
+        2.0, ge=0, description="Weight of the ranking by meaning among the reports in the question's other language."
+    )
     reranker: str | None = Field(None, description="A sentence-transformers CrossEncoder name or path.")
     neighbours: bool = Field(True, description="Finish passages cut mid-sentence with their neighbour's words.")
     evidence_rerank: bool = Field(True, description="Reorder passages by their best sentence (no cross-encoder).")

@@ -197,10 +197,16 @@ class ChunkStore:
         self.collection.delete(where={"document_id": doc_id})
 
     def query(
-        self, embedding: np.ndarray, k: int, doc_ids: Iterable[str] | None = None
+        self, embedding: np.ndarray, k: int, doc_ids: Iterable[str] | None = None, langs: Iterable[str] | None = None
     ) -> list[tuple[Chunk, float]]:
-        """The ``k`` nearest chunks with their cosine similarity, optionally only from some documents."""
-        where = {"doc_id": {"$in": list(doc_ids)}} if doc_ids is not None else None
+        """The ``k`` nearest chunks with their cosine similarity, optionally only from some documents or only in
+        some languages."""
+        clauses = []
+        if doc_ids is not None:
+            clauses.append({"doc_id": {"$in": list(doc_ids)}})
+        if langs is not None:
+            clauses.append({"lang": {"$in": list(langs)}})
+        where = clauses[0] if len(clauses) == 1 else ({"$and": clauses} if clauses else None)
         try:
             result = self.collection.query(
                 query_embeddings=[np.asarray(embedding, dtype=np.float32).tolist()],

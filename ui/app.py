@@ -213,8 +213,11 @@ class Backend:
     @staticmethod
     def _warm_up(engine) -> None:
         # The first question would otherwise pay for loading the tokenizer dictionaries and the first query embedding.
+        from rag.specificity import warm
+
         try:
             engine.retrieve("报告 report", k=1)
+            warm()
         except ReportQAError as exc:
             logger.info("warm-up skipped: %s", exc)
 

@@ -105,6 +105,11 @@ def test_a_mixed_chinese_question_is_chinese_though_most_of_its_letters_are_lati
         ("使用率为42.9%的是哪个模型？", "open"),
         ("What is RAG?", "open"),
         ("How does federated learning protect privacy?", "open"),
+        # A money word asks for an amount only when no question word asks for something else.
+        ("云服务价格下降的原因是什么？", "open"),
+        ("降价策略的目的是什么？", "open"),
+        ("What caused the fall in training costs?", "open"),
+        ("训练成本是多少？", "figure"),
     ],
 )
 def test_the_kind_of_answer_a_question_wants_is_read_from_its_cues(text, kind):
