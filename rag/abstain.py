@@ -49,7 +49,6 @@ SIGNALS = (
     "specific_missing",  # how specific the most specific question word is that the shelf never uses
     "translated",  # share of the question's words with a translation the shelf uses (glossary)
     "dense_peak",  # best passage similarity minus the mean of the retrieved passages': a peak, not a plateau
-    "sentence_peak",  # the same for the candidate sentences
 )
 HEAD = 8  # the best sentences whose scores make the evidence signals
 KIND_WINDOW = 3  # candidate answers (not titles or lead-ins) that may carry the kind of answer asked
@@ -108,7 +107,6 @@ def measure_signals(
     signals["agreement"] = _agreement(passages)
     signals.update(_specific_signals(question, lexical))
     signals["dense_peak"] = _peak([p.dense_score for p in passages if p.dense_score is not None])
-    signals["sentence_peak"] = _peak([s.dense for s in sentences])
     return {k: round(float(v), 5) for k, v in signals.items()}
 
 

@@ -15,12 +15,13 @@ Every claim is an exact span of a report, cited; nothing is written that the rep
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answer_extractive import ExtractiveDraft, display_sentence
+from rag.answer_extractive import ExtractiveDraft, complete_sentence, display_sentence
 from rag.blocks import Item
 from rag.evidence import DENSE_WEIGHT, LEXICAL_WEIGHT, DocumentEntry, DocumentFiles, Sentence, coverage
 from rag.lists import rank_lists
@@ -29,7 +30,7 @@ from rag.question import Question
 from rag.text import fold
 
 MAX_ITEMS = 12  # items shown of a long list; the rest are counted
-SUMMARY_SENTENCES = 6
+SUMMARY_SENTENCES = 9
 SUMMARY_POOL = 40
 SUMMARY_MIN_CHARS = 12
 MMR_LAMBDA = 0.7  # relevance against diversity in the summary's sentence choice
@@ -54,6 +55,9 @@ class _Quote:
     text: str
 
 
+_MARKER_RE = re.compile(r"\[(\d+)\]")
+
+
 class _Citer:
     """Numbers quotes in the order they are cited; the same span is cited once."""
 
@@ -69,6 +73,18 @@ class _Citer:
                                            quote_end=quote.end))
             self._seen[key] = n
         return self._seen[key]
+
+
+def join_drafts(first: ExtractiveDraft | None, second: ExtractiveDraft | None) -> ExtractiveDraft | None:
+    """Two answers as one, the second's ``[n]`` renumbered after the first's citations."""
+    if first is None or not first.citations:
+        return second
+    if second is None or not second.citations:
+        return first
+    offset = len(first.citations)
+    text = _MARKER_RE.sub(lambda m: f"[{int(m.group(1)) + offset}]", second.text)
+    moved = [c.model_copy(update={"n": c.n + offset}) for c in second.citations]
+    return ExtractiveDraft(text=f"{first.text}\n\n{text}", citations=[*first.citations, *moved])
 
 
 # -- lists ---------------------------------------------------------------------------------------------------------
@@ -186,13 +202,18 @@ def compose_summary(
     focus = _focus_documents(question, sentences, titles)
     sentences = [s for s in sentences if s.passage.chunk.doc_id in focus]
     candidates = [s for s in sentences if _states_something(s.text) and not s.label][:SUMMARY_POOL]
-    candidates += [s for s in _report_sentences(sorted(focus), sentences, files, query_vector, groups)
-                   if _states_something(s.text)]
+    candidates += _report_sentences(sorted(focus), sentences, files, query_vector, groups)
     candidates = [s for s in candidates if _of_the_body(files.get(s.passage.chunk.doc_id), s)]
     if not candidates:
         return None
     picked = _mmr(candidates, files, SUMMARY_SENTENCES)
+    # A lead-in ("AGI的发展也面临诸多挑战，这包括：") is quoted with what it introduces.
+    picked = [complete_sentence(s, files.get(s.passage.chunk.doc_id)) if _leads_in(s.text) else s for s in picked]
     return _grouped(picked, question.lang == "en")
+
+
+def _leads_in(text: str) -> bool:
+    return display_sentence(text).strip().endswith(("：", ":"))
 
 
 def _of_the_body(doc: DocumentEntry | None, sentence: Sentence) -> bool:
@@ -234,8 +255,9 @@ def _report_sentences(
     query_vector: np.ndarray,
     groups: list[tuple[float, frozenset[str]]],
 ) -> list[Sentence]:
-    """What a report says of itself: the sentences of its summary blocks (摘要, 核心洞察, conclusion) or, when it
-    has none, the first sentence of each top-level section; scored by meaning, with a small bonus."""
+    """What a report says of itself: the sentences of its summary blocks (摘要, 核心洞察, conclusion) and the first
+    sentence of each top-level section (its outline; a section's lead-in, "…伴随着诸多挑战：", states its gist
+    too); scored by meaning, with a small bonus."""
     example = {s.passage.chunk.doc_id: s for s in reversed(sentences)}
     query = np.asarray(query_vector, dtype=np.float32)
     total = sum(w for w, _ in groups) or 1.0
@@ -244,7 +266,7 @@ def _report_sentences(
         doc = files.get(doc_id)
         if doc is None or doc.vectors is None or doc_id not in example:
             continue
-        spans = [(b.start, b.end) for b in doc.structure.summary_blocks()] or _section_leads(doc)
+        spans = [(b.start, b.end) for b in doc.structure.summary_blocks()] + _section_leads(doc)
         for start, end in spans:
             first = bisect.bisect_left(doc.starts, start)
             for index in range(first, len(doc.starts)):

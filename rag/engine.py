@@ -23,6 +23,7 @@ from rag.answer_structured import (
     compose_list,
     compose_summary,
     comparison_subjects,
+    join_drafts,
     topic_query,
 )
 from rag.embedders import Embedder, make_embedder
@@ -301,6 +302,10 @@ class Engine:
             draft = compose_list(asked, found.sentences, found.passages, self.files, found.query_vector, found.groups, titles)
         elif asked.kind == "summary":
             draft = compose_summary(asked, found.sentences, self.files, found.query_vector, found.groups, titles)
+            # A summary of a topic the report sets out as a list (its trends, its challenges) names those items too.
+            listed = compose_list(asked, found.sentences, found.passages, self.files, found.query_vector, found.groups,
+                                  titles)
+            draft = join_drafts(draft, listed)
         if draft is None or not draft.citations:
             draft = compose_extractive(found.sentences, self.settings.answer.max_sentences,
                                        english=asked.lang == "en", documents=self.files.get)
