@@ -117,7 +117,8 @@ def html_nesting_depth(html: str, limit: int) -> int:
                     open_counts[popped] -= 1
                 open_counts[name] -= 1
             continue
-        if token in _VOID or lowered[close - 1] == "/":
+        if token in _VOID or lowered[close - 1] == "/":  # an element with nothing under it
+            deepest = max(deepest, len(stack) + 1)
             continue
         stack.append(token)
         open_counts[token] += 1
