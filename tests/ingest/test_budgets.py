@@ -161,3 +161,32 @@ def test_a_zip_is_measured_by_what_decompression_produces_and_stops_at_the_limit
     check_zip_expansion(Path("fine.docx"), data, limit=4 * 2**20)
     with pytest.raises(BudgetExceededError, match=r"bomb\.docx: expands past 2 MB .*\(ingest\.max_expanded_bytes\)"):
         check_zip_expansion(Path("bomb.docx"), data, limit=2 * 2**20)
+
+
+def _misbehaving_prepare(path: Path, *args, ocr=None, **kwargs):
+    """Stands in for ``_prepare`` in the worker: a parser bug, a parser that dies, or a parsed document."""
+    import os
+
+    if path.name == "bug.md":
+        raise TypeError("unsupported operand type(s) for +: 'NoneType' and 'int'")
+    if path.name == "dies.md":
+        os._exit(3)
+    return f"prepared {path.name} in process {os.getpid()}"
+
+
+def test_a_parser_bug_or_a_dead_worker_fails_that_document_and_the_next_one_is_read():
+    from ingest.worker import WorkerParser
+    from rag.errors import CorruptDocumentError
+
+    parser = WorkerParser(_misbehaving_prepare, ocr=False, max_seconds=60)
+    try:
+        first = parser.prepare(Path("a.md"))
+        with pytest.raises(CorruptDocumentError, match=r"bug\.md: the parser failed on it \(TypeError: unsupported"):
+            parser.prepare(Path("bug.md"))
+        assert parser.prepare(Path("b.md")).split(" in process ")[1] == first.split(" in process ")[1]
+        with pytest.raises(CorruptDocumentError, match=r"dies\.md: the parser process died reading it \(exit code 3\)"):
+            parser.prepare(Path("dies.md"))
+        assert parser.prepare(Path("c.md")).startswith("prepared c.md")
+    finally:
+        parser.close()
+    assert not multiprocessing.active_children()
