@@ -137,6 +137,24 @@ def check_html_depth(path: Path, html: str, limit: int) -> None:
         raise BudgetExceededError(path, f"nests HTML elements deeper than {limit:,}", "ingest.max_nesting_depth")
 
 
+def markdown_nesting_depth(markdown: str) -> int:
+    """Deepest nesting of a Markdown line, read from its indentation: a level every two columns (a nested list item
+    needs two under "- "), a tab four columns. One pass, time linear in the text."""
+    deepest = 0
+    for line in markdown.splitlines():
+        body = line.lstrip(" \t")
+        if body:
+            deepest = max(deepest, len(line[: len(line) - len(body)].expandtabs(4)) // 2)
+    return deepest
+
+
+def check_markdown_depth(path: Path, markdown: str, limit: int) -> None:
+    """Raises BudgetExceededError when ``markdown`` nests lines deeper than ``limit`` (see
+    ``markdown_nesting_depth``): the structure reader walks every level of every line's nesting."""
+    if markdown_nesting_depth(markdown) > limit:
+        raise BudgetExceededError(path, f"nests Markdown deeper than {limit:,} levels", "ingest.max_nesting_depth")
+
+
 def check_chars(path: Path, n_chars: int, limit: int) -> None:
     """Raises BudgetExceededError when the cleaned text has more than ``limit`` characters."""
     if n_chars > limit:

@@ -57,7 +57,7 @@ def load_document(
     if loader is load_pdf:
         reader = shared_page_ocr() if ocr is True else ocr or None
         document = load_pdf(path, data, reader)
-    elif loader in (load_docx, load_html):
+    elif loader in (load_docx, load_html, load_markdown):
         document = loader(path, data, budget)
     else:
         document = loader(path, data)

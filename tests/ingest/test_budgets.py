@@ -190,3 +190,13 @@ def test_a_parser_bug_or_a_dead_worker_fails_that_document_and_the_next_one_is_r
     finally:
         parser.close()
     assert not multiprocessing.active_children()
+
+
+def test_a_markdown_list_nested_thousands_deep_is_named_with_the_depth_limit_and_a_normal_one_reads(tmp_path):
+    deep = tmp_path / "deep.md"
+    deep.write_text("# 清单\n\n" + "\n".join("  " * i + f"- 项目{i}" for i in range(600)), encoding="utf-8")
+    with pytest.raises(BudgetExceededError, match=r"deep\.md: nests Markdown deeper than 512 levels"):
+        load_document(deep, ocr=False)
+    normal = tmp_path / "normal.md"
+    normal.write_text("# 清单\n\n- 一\n  - 二\n\t- 三\n\n        code\n", encoding="utf-8")
+    assert "三" in load_document(normal, ocr=False).text
