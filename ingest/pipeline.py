@@ -21,11 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ingest.budget import Budget, check_texts_to_embed
 from ingest.chunking import ChunkSpan, cut_long_sentence, split_into_chunks
 from ingest.loaders import SUPPORTED_EXTENSIONS, load_document
 from ingest.lock import ingest_lock
 from ingest.ocr import PageOcr
 from ingest.structure import read_structure
+from ingest.worker import make_parser
 from rag.blocks import STRUCTURE_VERSION
 from rag.docfiles import remove_sidecar, sidecar_path, write_sentence_vectors, write_sidecar
 from rag.embedders import Embedder, make_embedder
@@ -75,6 +77,8 @@ class IngestReport:
     chunks_written: int = 0
     seconds: float = 0.0
     embed_seconds: float = 0.0
+    # Seconds each read document took to parse (killed ones included), by path: what the time budget bounds.
+    parse_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -130,7 +134,8 @@ def run_ingest(
             f"cannot use data directory {settings.data_dir} ({exc.strerror or exc}); "
             "check it is a writable folder, or point --data-dir / REPORTQA_DATA_DIR elsewhere"
         ) from exc
-    with ingest_lock(settings.lock_path):
+    # The parser (a worker process, see ingest.worker) is killed on any exit, Ctrl-C included.
+    with ingest_lock(settings.lock_path), make_parser(settings, _prepare) as parser:
         embedder = embedder or make_embedder(settings)
         if rebuild:
             _wipe(settings)
@@ -148,7 +153,6 @@ def run_ingest(
 
         files, report.failed = discover(roots, settings.ingest.extensions)
         config_hash = _config_hash(settings, embedder.name)
-        ocr = PageOcr() if settings.ingest.ocr else False  # the OCR models load once, if a page needs them
         prepared: list[_Prepared] = []
         seen: set[str] = set()
         for path in files:
@@ -171,9 +175,8 @@ def run_ingest(
                 report.unchanged.append(previous.source)
                 continue
             try:
-                prepared.append(
-                    _prepare(path, doc_id, content_hash, config_hash, settings, is_new=previous is None, ocr=ocr)
-                )
+                item = parser.prepare(path, doc_id, content_hash, config_hash, settings, is_new=previous is None)
+                prepared.append(item)
                 for message in prepared[-1].warnings:
                     logger.warning("%s: %s", path, message)
                     report.warnings.append(FileWarning(str(path), message))
@@ -182,6 +185,8 @@ def run_ingest(
                 report.failed.append(FileFailure(str(path), _reason(exc, path)))
             except OSError as exc:  # the file changed under us (deleted, permissions) after it was hashed
                 report.failed.append(FileFailure(str(path), f"cannot be read ({exc.strerror or exc})"))
+        parser.close()  # its memory is the embedder's now
+        report.parse_seconds = parser.seconds
 
         total = sum(len(p.embed_texts) for p in prepared)
         done = 0
@@ -320,11 +325,15 @@ def _prepare(
     path: Path, doc_id: str, content_hash: str, config_hash: str, settings: Settings, is_new: bool,
     ocr: PageOcr | bool = False,
 ) -> _Prepared:
-    document = load_document(path, max_bytes=int(settings.ingest.max_file_mb * 2**20), ocr=ocr)
+    budget = Budget.from_settings(settings.ingest)
+    document = load_document(path, max_bytes=int(settings.ingest.max_file_mb * 2**20), ocr=ocr, budget=budget)
     structure = read_structure(document)
     spans = split_into_chunks(document, settings.ingest.chunk_size, settings.ingest.chunk_overlap, structure)
     if not spans:
         raise CorruptDocumentError(f"{path}: no text to index")
+    # Counted before any sentence is tokenized: an over-budget document costs no more than its chunking.
+    sentences = sentence_units(document.text, spans, min(settings.ingest.chunk_size, SENTENCE_MAX_CHARS))
+    check_texts_to_embed(path, len(spans) + len(sentences), budget.max_texts_to_embed)
     lang = detect_language(document.text)
     source = display_source(path)
     chunks, embed_texts, sidecar_chunks = [], [], []
@@ -355,7 +364,6 @@ def _prepare(
                 "tokens": " ".join(tokenize(f"{span.section}\n{text}")),
             }
         )
-    sentences = sentence_units(document.text, spans, min(settings.ingest.chunk_size, SENTENCE_MAX_CHARS))
     embed_texts.extend(document.text[start:end] for start, end in sentences)
     record = DocumentRecord(
         doc_id=doc_id,

@@ -41,6 +41,24 @@ class IngestSettings(_Section):
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are rejected.")
     embed_batch_size: int = Field(32, gt=0)
     ocr: bool = Field(True, description="Read PDF pages without a usable text layer by OCR (rapidocr, offline).")
+    # Budgets per document (issue 14): a document over one is refused with the setting's name, the rest go on.
+    max_expanded_bytes: int = Field(
+        100 * 2**20, gt=0, description="Bytes a DOCX may inflate to, counted as its parts are decompressed."
+    )
+    max_nesting_depth: int = Field(
+        512, gt=0, description="Deepest element nesting of an HTML page (parsing cost grows with its square)."
+    )
+    max_chars: int = Field(2_000_000, gt=0, description="Characters of cleaned text one document may have.")
+    max_texts_to_embed: int = Field(
+        20_000, gt=0, description="Chunks plus sentences one document may send to the embedder."
+    )
+    max_seconds_per_document: float = Field(
+        600.0, gt=0, description="Seconds to read one document (OCR included); past them its parser is killed."
+    )
+    parse_in_worker: bool = Field(
+        True, description="Parse in a worker process that can be killed at the time budget; False parses in this "
+        "process (debugging) with no time budget."
+    )
 
     @model_validator(mode="after")
     def _overlap_below_size(self) -> IngestSettings:

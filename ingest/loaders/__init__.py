@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
+from ingest.budget import DEFAULT_BUDGET, Budget, check_chars
 from ingest.document import LoadedDocument
 from ingest.loaders.docx import load_docx
 from ingest.loaders.html import load_html
@@ -28,7 +29,9 @@ LOADERS: dict[str, Callable[[Path, bytes], LoadedDocument]] = {
 SUPPORTED_EXTENSIONS = tuple(LOADERS)
 
 
-def load_document(path: Path, max_bytes: int | None = None, ocr: PageOcr | bool = True) -> LoadedDocument:
+def load_document(
+    path: Path, max_bytes: int | None = None, ocr: PageOcr | bool = True, budget: Budget = DEFAULT_BUDGET
+) -> LoadedDocument:
     """Read and clean one report.
 
     ``ocr`` reads PDF pages that have no usable text layer: a ``PageOcr`` (``run_ingest`` makes one per ingest, so
@@ -36,6 +39,7 @@ def load_document(path: Path, max_bytes: int | None = None, ocr: PageOcr | bool 
 
     Raises:
         UnsupportedFileError: the extension is not one ReportQA reads.
+        BudgetExceededError: the document is over one of ``budget``'s limits (the message names the setting).
         CorruptDocumentError: the file is unreadable, empty, too large, or not what its name says.
     """
     loader = LOADERS.get(path.suffix.lower())
@@ -53,10 +57,13 @@ def load_document(path: Path, max_bytes: int | None = None, ocr: PageOcr | bool 
     if loader is load_pdf:
         reader = shared_page_ocr() if ocr is True else ocr or None
         document = load_pdf(path, data, reader)
+    elif loader in (load_docx, load_html, load_markdown):
+        document = loader(path, data, budget)
     else:
         document = loader(path, data)
     if not document.text.strip():
         raise CorruptDocumentError(f"{path}: no text after cleaning")
+    check_chars(path, len(document.text), budget.max_chars)
     # A title from file metadata (PDF /Title, <title>, front matter) has not been through clean_text.
     return replace(document, title=normalise_chars(document.title).strip() or path.stem)
 

@@ -8,24 +8,27 @@ import re
 import zipfile
 from pathlib import Path
 
+from ingest.budget import DEFAULT_BUDGET, Budget, BudgetExceededError, check_zip_expansion
 from ingest.clean import clean_text
 from ingest.document import LoadedDocument, StructureHints
 from ingest.normalise import normalise_chars
 from ingest.structure import markup_document_title
 from rag.errors import CorruptDocumentError
 
-# A real report's XML is a few MB; hundreds of MB, or a huge compression ratio, is a zip bomb.
-_MAX_UNCOMPRESSED = 200 * 1024 * 1024
+# A real report's XML is a few MB; a huge compression ratio is a zip bomb.
 _MAX_RATIO = 200
 
 
-def load_docx(path: Path, data: bytes) -> LoadedDocument:
+def load_docx(path: Path, data: bytes, budget: Budget = DEFAULT_BUDGET) -> LoadedDocument:
     """Read paragraphs and tables in document order.
 
     Raises:
+        BudgetExceededError: the archive inflates past ``budget.max_expanded_bytes`` (by its directory, or counted
+            while decompressing it).
         CorruptDocumentError: not a zip, not a Word document, or suspiciously compressed.
     """
-    _check_zip(path, data)
+    _check_zip(path, data, budget.max_expanded_bytes)
+    check_zip_expansion(path, data, budget.max_expanded_bytes)
     import docx
     from docx.table import Table
     from docx.text.paragraph import Paragraph
@@ -221,14 +224,20 @@ def _heading_level(style_name: str) -> int:
     return 0
 
 
-def _check_zip(path: Path, data: bytes) -> None:
+def _check_zip(path: Path, data: bytes, max_expanded: int) -> None:
+    """Refuse from the zip's directory alone what it admits to (cheap); ``check_zip_expansion`` counts the rest."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             infos = archive.infolist()
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, ValueError, EOFError) as exc:
         raise CorruptDocumentError(f"{path}: not a valid .docx (it is not a zip archive)") from exc
     total = sum(info.file_size for info in infos)
-    if total > _MAX_UNCOMPRESSED or total > _MAX_RATIO * max(len(data), 1):
+    if total > max_expanded:
+        raise BudgetExceededError(
+            path, f"expands past {max_expanded / 2**20:,.0f} MB by its zip directory (a zip bomb?)",
+            "ingest.max_expanded_bytes",
+        )
+    if total > _MAX_RATIO * max(len(data), 1):
         raise CorruptDocumentError(
             f"{path}: refused: it would expand to {total / 2**20:.0f} MB from {len(data) / 2**20:.1f} MB (zip bomb?)"
         )

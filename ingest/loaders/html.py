@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ingest.budget import DEFAULT_BUDGET, Budget, check_html_depth
 from ingest.clean import clean_text
 from ingest.document import LoadedDocument, StructureHints
 from ingest.normalise import normalise_chars
@@ -16,11 +17,18 @@ _BLOCKS = ("p", "li", "tr", "div", "section", "article", "blockquote", "pre", "b
 _DROP = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "head")
 
 
-def load_html(path: Path, data: bytes) -> LoadedDocument:
-    """Visible text of an HTML page, one block per line."""
+def load_html(path: Path, data: bytes, budget: Budget = DEFAULT_BUDGET) -> LoadedDocument:
+    """Visible text of an HTML page, one block per line.
+
+    Raises:
+        BudgetExceededError: the page nests elements deeper than ``budget.max_nesting_depth`` (checked in one
+            linear pass before parsing, whose cost grows with the square of the depth).
+    """
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(decode_bytes(data, path), "html.parser")
+    html = decode_bytes(data, path)
+    check_html_depth(path, html, budget.max_nesting_depth)
+    soup = BeautifulSoup(html, "html.parser")
     page_title = soup.title.get_text(" ", strip=True) if soup.title else ""
     for element in soup(_DROP):
         element.decompose()

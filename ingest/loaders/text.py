@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ingest.budget import DEFAULT_BUDGET, Budget, check_markdown_depth
 from ingest.clean import clean_text, rejoin_wrapped_lines, split_front_matter
 from ingest.document import LoadedDocument, StructureHints
 from ingest.normalise import normalise_chars
@@ -20,7 +21,7 @@ _ROW_RE = re.compile("^" + re.escape(_ROW_OPEN) + "(.*)" + re.escape(_ROW_CLOSE)
 _ITEM_OPEN = "#\ue001"
 
 
-def load_markdown(path: Path, data: bytes) -> LoadedDocument:
+def load_markdown(path: Path, data: bytes, budget: Budget = DEFAULT_BUDGET) -> LoadedDocument:
     """A Markdown report: front matter stripped, headings left for the structure reader.
 
     The title is the front matter's ``title``, unless the body's H1 names the report better (see
@@ -28,6 +29,7 @@ def load_markdown(path: Path, data: bytes) -> LoadedDocument:
     the first title-like line, and the file name only as a last resort.
     """
     body, fields = split_front_matter(decode_bytes(data, path).lstrip("\ufeff"))
+    check_markdown_depth(path, body, budget.max_nesting_depth)
     text = clean_text(body)
     front_matter = str(fields.get("title") or "").strip()
     heading, level = markdown_title(text) or (None, 0)
