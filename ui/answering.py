@@ -60,7 +60,7 @@ def answer_stream(backend: Backend, text: str, turns: list, answer_mode: str, k:
         return
     if answer is None:  # pragma: no cover - the engine always ends with an answer event
         return
-    html = render.answer_html(answer, contexts(engine, answer), turn=len(turns))
+    html = draw_answer(engine, answer, len(turns), int(k) if k else None)
     turns.append({"question": question, "answer": answer, "html": html})
     path = write_export(turns, export_path, backend.settings.exports_dir)
     yield [messages(turns), "", turns, gr.DownloadButton(value=path, interactive=True), path]
@@ -82,24 +82,36 @@ def chat_history(turns: Sequence[dict]) -> list[dict]:
     return out
 
 
+def draw_answer(engine: Any, answer: Any, turn: int, sources: int | None) -> str:
+    """A finished answer as its chat message: the citations' cards and, up to ``sources`` passages, the further
+    retrieved ones, each with its surrounding text (none when ``engine`` is None)."""
+    further = render.shown_passages(answer, sources)
+    if engine is None:
+        return render.answer_html(answer, {}, turn=turn, sources=sources)
+    by_rank = {p.rank: _context(engine, p.chunk) for p in further}
+    by_n = by_rank if answer.refused else {c.n: _context(engine, c.chunk) for c in answer.citations}
+    return render.answer_html(answer, by_n, turn=turn, sources=sources, passage_contexts=by_rank)
+
+
 def contexts(engine: Any, answer: Any) -> dict[int, render.SourceContext | None]:
-    """Surrounding text for each card: from the cleaned document, or from the neighbouring chunks."""
+    """Surrounding text for each card of ``answer_html`` without ``sources``: by citation number, or for a refusal
+    by the closest passages' ranks."""
     if answer.refused:
-        items = [(p.rank, p.chunk) for p in answer.passages[:3]]
-    else:
-        items = [(c.n, c.chunk) for c in answer.citations]
-    found: dict[int, render.SourceContext | None] = {}
-    for key, chunk in items:
-        try:
-            context = render.context_from_document(engine.source_text(chunk.doc_id), chunk)
-            if context is None:
-                before, after = engine.neighbours(chunk)
-                context = render.context_from_neighbours(chunk, before, after)
-        except ReportQAError as exc:
-            logger.warning("no context for %s: %s", chunk.id, exc)
-            context = None
-        found[key] = context
-    return found
+        return {p.rank: _context(engine, p.chunk) for p in render.shown_passages(answer, None)}
+    return {c.n: _context(engine, c.chunk) for c in answer.citations}
+
+
+def _context(engine: Any, chunk: Any) -> render.SourceContext | None:
+    """Surrounding text for a card: from the cleaned document, or from the neighbouring chunks."""
+    try:
+        context = render.context_from_document(engine.source_text(chunk.doc_id), chunk)
+        if context is None:
+            before, after = engine.neighbours(chunk)
+            context = render.context_from_neighbours(chunk, before, after)
+    except ReportQAError as exc:
+        logger.warning("no context for %s: %s", chunk.id, exc)
+        context = None
+    return context
 
 
 def write_export(turns: Sequence[dict], path: str, folder: Path) -> str:

@@ -91,7 +91,7 @@ def _wire_chat(page: Layout, h: Handlers) -> None:
                                    page.question], api_visibility="private", queue=False)
         trigger(h.on_new_conversation,
                 outputs=[page.conversation_state, page.history_list, page.export_json_button, page.rate_turn,
-                         page.rate_message, page.rename_box], api_visibility="private", queue=False)
+                         page.rate_message, page.rename_box, page.doc_filter], api_visibility="private", queue=False)
 
 
 def _wire_history(demo: gr.Blocks, page: Layout, h: Handlers) -> None:
@@ -99,7 +99,7 @@ def _wire_history(demo: gr.Blocks, page: Layout, h: Handlers) -> None:
     fresh_chat = [page.chatbot, page.turns_state, page.conversation_state, page.export_button, page.export_state,
                   page.export_json_button]
     demo.load(h.on_history_load, outputs=[page.history_list, page.history_message, page.rated_info], **events)
-    page.history_list.input(h.on_open, inputs=[page.history_list],
+    page.history_list.input(h.on_open, inputs=[page.history_list, page.top_k],
                             outputs=[*fresh_chat, page.doc_filter, page.rename_box, page.rate_turn,
                                      page.history_message], **events)
     page.rename_button.click(h.on_rename, inputs=[page.conversation_state, page.rename_box],

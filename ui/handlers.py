@@ -13,7 +13,7 @@ from rag.errors import ReportQAError
 from rag.files import printable
 from rag.settings import Settings
 from ui import render
-from ui.answering import answer_stream, contexts
+from ui.answering import answer_stream, draw_answer
 from ui.backend import Backend
 from ui.documents_page import gradio_progress, upload
 from ui.evaluation_page import evaluate_for_page
@@ -92,19 +92,23 @@ class Handlers:
 
     @staticmethod
     def on_new_conversation() -> list[Any]:
-        """Outputs: conversation id, side list, JSON export, rating panel's answers, its message, rename box."""
+        """Outputs: conversation id, side list, JSON export, rating panel's answers, its message, rename box, report
+        filter (a new conversation searches every report; each saved one keeps its own filter)."""
         return ["", gr.Radio(value=None), gr.DownloadButton(value=None, interactive=False),
-                gr.Dropdown(choices=[], value=None), "", ""]
+                gr.Dropdown(choices=[], value=None), "", "", []]
 
     # history and ratings -------------------------------------------------------------------------------------
 
-    def draw(self, answer: Any, turn: int) -> str:
-        engine = self.backend.try_engine()
-        return render.answer_html(answer, contexts(engine, answer) if engine else {}, turn=turn)
-
-    def on_open(self, conversation: str, request: gr.Request) -> list[Any]:
+    def on_open(self, conversation: str, k: float, request: gr.Request) -> list[Any]:
+        """A saved conversation back in the chat, its answers drawn with the Sources setting of now."""
         known = {r.doc_id for r in self.backend.documents()}
-        return self.history.reopen(user_of(request), conversation, self.draw, known)
+        engine = self.backend.try_engine()
+        sources = int(k) if k else None
+
+        def draw(answer: Any, turn: int) -> str:
+            return draw_answer(engine, answer, turn, sources)
+
+        return self.history.reopen(user_of(request), conversation, draw, known)
 
     def on_history_load(self, request: gr.Request) -> list[Any]:
         return [self.history.listing(user_of(request)), self.history.message(), self.history.rated_html()]

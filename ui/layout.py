@@ -20,7 +20,8 @@ EXAMPLES = [
     "In the trial-period article, which vendor was the SaaS company's leadership planning to approach for speech "
     "and OCR support?",
 ]
-# The Sources slider's upper end: passages the answer may draw on.
+# The Sources slider's upper end: passages an answer may draw on, and source cards it shows (its citations first, then
+# the next retrieved passages).
 MAX_SOURCES = 10
 
 
@@ -83,6 +84,8 @@ class Layout:
             buttons=[],
             feedback_options=("Like", "Dislike"),
             group_consecutive_messages=False,
+            # The page's script scrolls instead, keeping a new answer's first line in view (ui.look).
+            autoscroll=False,
             placeholder="Ask a question about the reports below, in Chinese or English. · 用中文或英文提问。",
         )
         with gr.Row():
@@ -132,11 +135,12 @@ class Layout:
         )
         self.top_k = gr.Slider(
             1, MAX_SOURCES, value=min(MAX_SOURCES, self.settings.retrieval.top_k), step=1,
-            label="Sources · 来源数量", elem_id="rq-topk",
+            label="Sources · 来源数量", info="Source cards per answer, cited ones first · 每个回答显示的来源数（引用的在前）",
+            elem_id="rq-topk",
         )
         self.doc_filter = gr.Dropdown(
             choices=[], value=[], multiselect=True, label="Only these reports · 仅限这些报告",
-            info="Empty = all reports · 留空表示全部", elem_id="rq-docfilter",
+            info="Empty = all reports; kept with the conversation · 留空表示全部；随对话保存", elem_id="rq-docfilter",
         )
         self.index_info = gr.HTML("", elem_classes="rq-index-info")
 

@@ -16,6 +16,9 @@ CSS = """
 .rq-answer { line-height: 1.6; }
 .rq-answer-text { white-space: normal; }
 .rq-ref { color: var(--color-accent); font-weight: 600; font-size: .75em; margin: 0 1px; cursor: default; }
+.rq-ref a.rq-ref-link { color: inherit; text-decoration: none; cursor: pointer; border-radius: 3px; padding: 0 1px; }
+.rq-ref a.rq-ref-link:hover, .rq-ref a.rq-ref-link:focus { text-decoration: underline; outline: none;
+  background: var(--background-fill-secondary); }
 .rq-caret::after { content: "▍"; animation: rq-blink 1s steps(1) infinite; color: var(--body-text-color-subdued); }
 @keyframes rq-blink { 50% { opacity: 0; } }
 .rq-refused { border-left: 4px solid #d97706; padding-left: .75rem; }
@@ -39,7 +42,21 @@ CSS = """
 .rq-card-section, .rq-card-page { color: var(--body-text-color-subdued); }
 .rq-card-section::before, .rq-card-page::before { content: "›"; margin-right: .35rem; }
 .rq-unsupported { color: #b45309; font-size: .85em; }
-.rq-passage { color: var(--body-text-color); max-height: 9.5em; overflow: hidden; }
+/* The passage scrolls inside its card; the page's script fits the box to the whole quote and scrolls to it. */
+.rq-passage { color: var(--body-text-color); max-height: 12em; overflow-y: auto; position: relative;
+  background: var(--background-fill-secondary); border-radius: 6px; padding: .3rem .55rem; }
+.rq-md > :first-child { margin-top: 0; }
+.rq-md > :last-child { margin-bottom: 0; }
+.rq-md p, .rq-md ul, .rq-md ol, .rq-md table, .rq-md pre, .rq-md blockquote { margin: .3rem 0; }
+.rq-md h1, .rq-md h2, .rq-md h3, .rq-md h4, .rq-md h5, .rq-md h6 { font-size: 1em; font-weight: 700;
+  margin: .35rem 0 .2rem; }
+.rq-md ul, .rq-md ol { padding-left: 1.3em; }
+.rq-md ul { list-style: disc; }
+.rq-md ol { list-style: decimal; }
+.rq-md table { border-collapse: collapse; font-size: .95em; }
+.rq-md th, .rq-md td { border: 1px solid var(--border-color-primary); padding: .15rem .4rem; text-align: left; }
+.rq-md pre { white-space: pre-wrap; font-size: .9em; }
+.rq-card.rq-target { box-shadow: 0 0 0 2px var(--color-accent); }
 .rq-details[open] .rq-passage { display: none; }
 mark.rq-quote { background: #fde68a; color: #1f2937; padding: 0 1px; border-radius: 2px; }
 .rq-open-hint { margin-top: .3rem; font-size: .85em; color: var(--color-accent); }
@@ -72,12 +89,55 @@ mark.rq-quote { background: #fde68a; color: #1f2937; padding: 0 1px; border-radi
 .rq-index-info { font-size: .9em; color: var(--body-text-color-subdued); margin-top: .5rem; }
 """
 
-# One delegated click handler for every answer's copy button (messages are re-rendered, so per-button handlers would
-# be lost; inline handlers are stripped by the chat's sanitizer, as they should be).
+# Delegated handlers on the document (messages are re-rendered, so per-element handlers would be lost; inline handlers
+# are stripped by the chat's sanitizer, as they should be): the copy button, opening a card, following a [n] link.
+# An observer of the chat keeps each new answer's first line in view (the chat's own autoscroll is off) and fits
+# each card's passage box to its whole quote.
 JS = """
 () => {
-  if (window.__reportqaCopy) return;
-  window.__reportqaCopy = true;
+  if (window.__reportqaPage) return;
+  window.__reportqaPage = true;
+  const scroller = (element) => {
+    for (let node = element.parentElement; node; node = node.parentElement) {
+      const style = getComputedStyle(node);
+      if (/(auto|scroll)/.test(style.overflowY) && node.scrollHeight > node.clientHeight) return node;
+    }
+    return null;
+  };
+  // Scroll a box so that its marks (the quote) are all visible, growing it when the quote is taller than it.
+  const fitQuote = (box) => {
+    const marks = box ? [...box.querySelectorAll('mark.rq-quote')] : [];
+    if (!marks.length || !box.clientHeight) return;
+    const boxTop = box.getBoundingClientRect().top;
+    const top = Math.min(...marks.map(m => m.getBoundingClientRect().top)) - boxTop + box.scrollTop;
+    const bottom = Math.max(...marks.map(m => m.getBoundingClientRect().bottom)) - boxTop + box.scrollTop;
+    const pad = 12;
+    if (bottom - top + 2 * pad > box.clientHeight) box.style.maxHeight = (bottom - top + 2 * pad) + 'px';
+    box.scrollTop = Math.max(0, top - Math.max(pad, (box.clientHeight - (bottom - top)) / 3));
+  };
+  const openCard = (card) => {
+    const details = card.querySelector('details.rq-details');
+    if (details && !details.open) details.open = true;
+    card.classList.add('rq-target');
+    setTimeout(() => card.classList.remove('rq-target'), 1600);
+    requestAnimationFrame(() => {
+      const body = card.querySelector('.rq-viewer-body');
+      fitQuote(body);
+      const mark = card.querySelector('.rq-viewer mark.rq-quote') || card.querySelector('.rq-viewer');
+      if (mark) mark.scrollIntoView({block: 'center', inline: 'nearest'});
+    });
+  };
+  document.addEventListener('click', (event) => {
+    const link = event.target.closest ? event.target.closest('a.rq-ref-link') : null;
+    if (!link) return;
+    event.preventDefault();
+    event.stopPropagation();
+    // The chat's sanitizer keeps ids and fragment links (not data- attributes): the link names its card's id.
+    const id = (link.getAttribute('href') || '').replace(/^#/, '');
+    const answer = link.closest('.rq-answer');
+    const card = answer && id ? [...answer.querySelectorAll('.rq-card')].find(c => c.id === id) : null;
+    if (card) openCard(card);
+  }, true);
   document.addEventListener('click', async (event) => {
     const button = event.target.closest ? event.target.closest('.rq-copy') : null;
     if (!button) return;
@@ -101,10 +161,31 @@ JS = """
   document.addEventListener('toggle', (event) => {
     const details = event.target;
     if (!details.classList || !details.classList.contains('rq-details') || !details.open) return;
-    const body = details.querySelector('.rq-viewer-body');
-    const target = details.querySelector('.rq-viewer .rq-quote') || details.querySelector('.rq-viewer .rq-focus');
-    if (body && target) body.scrollTop = Math.max(0, target.offsetTop - body.clientHeight / 3);
+    fitQuote(details.querySelector('.rq-viewer-body'));
   }, true);
+  // A new answer (streaming or finished): its first line at the top of the chat, the question's end above it.
+  let shown = '';
+  const settle = () => {
+    const chat = document.getElementById('rq-chat');
+    if (!chat) return;
+    chat.querySelectorAll('.rq-passage:not([data-fitted])').forEach((box) => {
+      if (box.clientHeight) { box.dataset.fitted = '1'; fitQuote(box); }
+    });
+    const answers = chat.querySelectorAll('.rq-answer');
+    const last = answers[answers.length - 1];
+    if (!last) { shown = ''; return; }
+    const key = answers.length + (last.classList.contains('rq-streaming') ? 's' : 'f');
+    if (key === shown) return;
+    shown = key;
+    const box = scroller(last);
+    if (box) box.scrollTop += last.getBoundingClientRect().top - box.getBoundingClientRect().top - 48;
+  };
+  let queued = false;
+  new MutationObserver(() => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; settle(); });
+  }).observe(document.body, {childList: true, subtree: true});
 }
 """
 
