@@ -61,6 +61,8 @@ def markdown_html(text: str, span: tuple[int, int] | None = None) -> str:
 def _inside_markup(text: str, start: int, end: int) -> tuple[int, int]:
     """Move a span's start past the line markup it begins on (``## ``, ``* ``, ``| ``) and its end before trailing
     white space and table pipes, so the highlight does not break the Markdown it sits in."""
+    while start < end - 1 and text[start].isspace():
+        start += 1
     line_start = text.rfind("\n", 0, start) + 1
     if not text[line_start:start].strip():
         markup = _LINE_MARKUP_RE.match(text, line_start)
@@ -72,22 +74,69 @@ def _inside_markup(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end if end > start else start + 1
 
 
+class _Marker:
+    """Turns the start and end characters into ``<mark>`` tags: one mark across inline markup (bold, code), closed
+    before each block boundary (paragraph, list item, table cell) and opened again at the next text inside the span."""
+
+    def __init__(self) -> None:
+        self.out: list[str] = []
+        self.inside = False  # between the start and end characters
+        self.open = False  # a <mark> is open in the output
+        self.depth = 0  # inline elements opened since the mark was
+        self.ending = False  # the span ended inside an inline element: close the mark when it ends
+
+    def tag(self, tag: str) -> None:
+        inline = _INLINE_TAG_RE.match(tag)
+        if self.open and (inline is None or (inline.group(1) == "/" and self.depth == 0)):
+            # A block boundary, or the end of an element the mark started inside of: close it there (it opens
+            # again at the next text inside the span).
+            self._close()
+        elif self.open and inline.group(1) == "/":
+            self.depth -= 1
+            if self.ending and self.depth == 0:  # the span ended inside this element: close after it
+                self.out.append(tag)
+                self._close()
+                return
+        elif self.open and not tag.endswith("/>") and not tag.startswith("<br"):
+            self.depth += 1
+        self.out.append(tag)
+
+    def text(self, piece: str) -> None:
+        for run in re.split(f"([{_OPEN}{_CLOSE}])", piece):
+            if run == _OPEN:
+                self.inside, self.open, self.depth = True, True, 0
+                self.out.append(MARK_OPEN)
+            elif run == _CLOSE:
+                if self.open and self.depth == 0:
+                    self._close()
+                elif self.open:
+                    self.ending = True
+                self.inside = False
+            elif run:
+                if self.inside and not self.open and run.strip():
+                    self.open, self.depth = True, 0
+                    self.out.append(MARK_OPEN)
+                self.out.append(run)
+
+    def _close(self) -> None:
+        self.out.append("</mark>")
+        self.open = self.ending = False
+
+
+_INLINE_TAG_RE = re.compile(r"<(/?)(?:strong|em|code|s|del|br|sup|sub|span)\b")
+
+
 def _marks(rendered: str) -> str:
-    """Each text run between the start and end characters wrapped in its own ``<mark>``."""
-    out, inside = [], False
+    """The rendered HTML with the span between the start and end characters highlighted."""
+    marker = _Marker()
     for piece in _TAG_RE.split(rendered):
         if piece.startswith("<"):
-            out.append(piece)
-            continue
-        runs = re.split(f"([{_OPEN}{_CLOSE}])", piece)
-        for run in runs:
-            if run == _OPEN:
-                inside = True
-            elif run == _CLOSE:
-                inside = False
-            elif run:
-                out.append(f"{MARK_OPEN}{run}</mark>" if inside and run.strip() else run)
-    return "".join(out)
+            marker.tag(piece)
+        elif piece:
+            marker.text(piece)
+    if marker.open:
+        marker.out.append("</mark>")
+    return "".join(marker.out).replace(MARK_OPEN + "</mark>", "")
 
 
 def _one_line(rendered: str) -> str:

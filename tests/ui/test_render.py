@@ -199,3 +199,13 @@ def test_the_sources_setting_adds_the_next_retrieved_passages_after_the_cited_on
     assert re.findall(r'id="rq-passage-0-(\d)"', html) == ["1", "3", "4"]  # the cited passage is not repeated
     assert "Also retrieved" in html
     assert render.answer_html(answer, {}, turn=0).count("rq-card-passage") == 0  # without the setting: citations
+
+
+def test_a_quote_across_bold_text_is_one_highlight_and_one_across_list_items_is_one_per_item():
+    """A quote starting with a bold list item ("* **客户声音**：…") was highlighted in pieces."""
+    text = "## 挑战\n\n* **客户声音**：联邦学习的扯皮比技术还难。 - 某金融机构\n* 第二条\n"
+    chunk = _chunk(text)
+    html = render.passage_with_quote_html(chunk, "* **客户声音**：联邦学习的扯皮比技术还难。")
+    assert html.count("<mark") == 1 and '<mark class="rq-quote"><strong>客户声音</strong>：' in html
+    across = render.passage_with_quote_html(chunk, "还难。 - 某金融机构\n* 第二条")
+    assert re.findall(r'<mark class="rq-quote">([^<]*)</mark>', across) == ["还难。 - 某金融机构", "第二条"]
