@@ -11,70 +11,29 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from rag.files import printable
-from rag.models import Answer, Chunk, Citation, Passage, SentenceSupport
+from rag.models import Answer, Chunk, SentenceSupport
 from rag.support import MARKS
+from ui.cards import (  # noqa: F401  (re-exported: the page's renderers are reached as ``render.<name>``)
+    CONTEXT_CHARS,
+    SourceContext,
+    cards_html,
+    citation_card_html,
+    context_from_document,
+    context_from_neighbours,
+    passage_card_html,
+    passage_with_quote_html,
+    shown_passages,
+    source_viewer_html,
+    where_html,
+)
+from ui.markup import esc  # noqa: F401
 
-# Characters of surrounding text the source viewer shows on each side of a passage.
-CONTEXT_CHARS = 700
-# Characters of passage a closed citation card shows on each side of its quote.
-EXCERPT_CHARS = 90
 _MARKER_RE = re.compile(r"\[(\d{1,3})\]")
 _SUPPORT_MARK_RE = re.compile("|".join(re.escape(html.escape(m)) for pair in MARKS.values() for m in pair))
-
-
-@dataclass(frozen=True)
-class SourceContext:
-    """The text around a passage in its cleaned document, for the source viewer."""
-
-    before: str = ""
-    after: str = ""
-    starts_document: bool = False
-    ends_document: bool = False
-
-
-def esc(text: Any) -> str:
-    """HTML-escape anything (``None`` becomes empty) and keep its line breaks visible."""
-    if text is None:
-        return ""
-    # Control characters (a terminal escape in a file name, a bidi override) are shown as \x1b, \u202e.
-    text = html.escape(printable(text, keep_newlines=True), quote=True).replace("\r\n", "\n").replace("\r", "\n")
-    return text.replace("\n", "<br>")
-
-
-def context_from_document(document_text: str | None, chunk: Chunk, width: int = CONTEXT_CHARS) -> SourceContext | None:
-    """The text just before and after ``chunk`` in its document, cut at line breaks where one is near."""
-    if document_text is None or chunk.end > len(document_text) or chunk.start > chunk.end:
-        return None
-    start = max(0, chunk.start - width)
-    end = min(len(document_text), chunk.end + width)
-    before = document_text[start : chunk.start]
-    after = document_text[chunk.end : end]
-    if start > 0:
-        cut = before.find("\n")
-        if 0 <= cut < width // 3:
-            before = before[cut + 1 :]
-    if end < len(document_text):
-        cut = after.rfind("\n")
-        if cut > 2 * width // 3:
-            after = after[:cut]
-    return SourceContext(before, after, starts_document=start == 0, ends_document=end == len(document_text))
-
-
-def context_from_neighbours(chunk: Chunk, before: Chunk | None, after: Chunk | None) -> SourceContext:
-    """Surrounding text from the neighbouring chunks (they may overlap the passage; the overlap is cut off)."""
-    before_text = ""
-    if before is not None:
-        before_text = before.text[: max(0, chunk.start - before.start)] if before.start < chunk.start else ""
-    after_text = ""
-    if after is not None:
-        skip = max(0, chunk.end - after.start)
-        after_text = after.text[skip:]
-    return SourceContext(before_text, after_text, starts_document=before is None, ends_document=after is None)
 
 
 # -- chat messages ---------------------------------------------------------------------------------------------
@@ -98,10 +57,12 @@ def status_message_html(text: str, kind: str = "info") -> str:
     return f'<div class="rq-answer rq-{esc(kind)}"><div class="rq-answer-text">{esc(text)}</div></div>'
 
 
-def answer_html(answer: Answer, contexts: Mapping[int, SourceContext | None], turn: int) -> str:
-    """A finished answer: its text with ``[n]`` markers, then one card per citation (or, for a refusal, the
-    closest passages). ``contexts`` maps a citation number (or, for a refusal, a passage rank) to its surrounding
-    text; ``turn`` makes element ids unique within the conversation."""
+def answer_html(answer: Answer, contexts: Mapping[int, SourceContext | None], turn: int,
+                sources: int | None = None, passage_contexts: Mapping[int, SourceContext | None] | None = None) -> str:
+    """A finished answer: its text with ``[n]`` links, then one card per citation and, up to ``sources`` passages,
+    cards of the further retrieved ones (for a refusal, the closest passages). ``contexts`` maps a citation number
+    (for a refusal, a passage rank) to its surrounding text, ``passage_contexts`` a further passage's rank to its
+    own; ``turn`` makes element ids unique within the conversation."""
     numbers = {c.n for c in answer.citations}
     parts = [
         f'<div class="rq-answer {"rq-refused" if answer.refused else "rq-answered"}" data-turn="{turn}">',
@@ -113,159 +74,34 @@ def answer_html(answer: Answer, contexts: Mapping[int, SourceContext | None], tu
             "No answer in the reports · 报告中没有找到答案</div>"
         )
     parts.append(f'<div class="rq-answer-text">{_text_with_support(answer.text, answer.support, numbers, turn)}</div>')
+    further = shown_passages(answer, sources)
     if answer.refused:
-        closest = list(answer.passages[:3])
-        if closest:
-            parts.append('<div class="rq-cards-title">Closest passages · 最接近的段落</div><div class="rq-cards">')
-            parts.extend(passage_card_html(p, contexts.get(p.rank), turn) for p in closest)
-            parts.append("</div>")
-    elif answer.citations:
-        parts.append('<div class="rq-cards-title">Sources · 来源</div><div class="rq-cards">')
-        parts.extend(citation_card_html(c, contexts.get(c.n), turn) for c in answer.citations)
-        parts.append("</div>")
+        around = passage_contexts if passage_contexts is not None else contexts
+        parts.append(cards_html("Closest passages · 最接近的段落",
+                                [passage_card_html(p, around.get(p.rank), turn) for p in further]))
+    else:
+        parts.append(cards_html("Sources · 来源",
+                                [citation_card_html(c, contexts.get(c.n), turn) for c in answer.citations]))
+        around = passage_contexts or {}
+        parts.append(cards_html("Also retrieved · 其他检索到的段落",
+                                [passage_card_html(p, around.get(p.rank), turn) for p in further]))
     parts.append(_footer_html(answer))
     parts.append("</div>")
     return "".join(parts)
 
 
-def citation_card_html(citation: Citation, context: SourceContext | None, turn: int = 0) -> str:
-    """One citation: where it is (title, section, page) and its passage with the quoted sentence highlighted.
-    Opening the card shows the source viewer: the passage inside its surrounding text."""
-    chunk = citation.chunk
-    supported = "" if citation.supported else '<span class="rq-unsupported">weak support · 依据较弱</span>'
-    supported += _instruction_html(citation.instruction)
-    passage = passage_excerpt_html(chunk, citation.quote, citation.quote_start, citation.quote_end)
-    return (
-        f'<div class="rq-card" id="rq-cite-{turn}-{citation.n}" data-n="{citation.n}">'
-        f'<details class="rq-details"><summary class="rq-summary">'
-        f'<div class="rq-card-head"><span class="rq-card-n">[{citation.n}]</span>{_where_html(chunk)}{supported}</div>'
-        f'<div class="rq-passage">{passage}</div>'
-        f'<div class="rq-open-hint"><span class="rq-when-closed">Show in source · 查看原文</span>'
-        f'<span class="rq-when-open">Hide source · 收起原文</span></div>'
-        f"</summary>{source_viewer_html(chunk, context, citation.quote_start, citation.quote_end)}</details></div>"
-    )
-
-
-def passage_card_html(passage: Passage, context: SourceContext | None, turn: int = 0) -> str:
-    """A retrieved passage that is not a citation (the closest passages of a refusal)."""
-    chunk = passage.chunk
-    return (
-        f'<div class="rq-card rq-card-passage" id="rq-passage-{turn}-{passage.rank}">'
-        f'<details class="rq-details"><summary class="rq-summary">'
-        f'<div class="rq-card-head"><span class="rq-card-n">#{passage.rank}</span>{_where_html(chunk)}'
-        f'{_instruction_html(passage.instruction)}</div>'
-        f'<div class="rq-passage">{esc(_shorten(chunk.text, 280))}</div>'
-        f'<div class="rq-open-hint"><span class="rq-when-closed">Show in source · 查看原文</span>'
-        f'<span class="rq-when-open">Hide source · 收起原文</span></div>'
-        f"</summary>{source_viewer_html(chunk, context)}</details></div>"
-    )
-
-
-def passage_with_quote_html(
-    chunk: Chunk, quote: str, quote_start: int | None = None, quote_end: int | None = None
-) -> str:
-    """The passage text with the quote inside it marked. Offsets are document offsets; when they do not fall
-    inside the passage, the quote is looked up in the passage text; when it is not there, it is shown after it."""
-    text = chunk.text
-    span = _quote_span(chunk, quote, quote_start, quote_end)
-    if span is None:
-        if not quote:
-            return esc(text)
-        return f'{esc(text)}<div class="rq-quote-alone"><mark class="rq-quote">{esc(quote)}</mark></div>'
-    start, end = span
-    return f'{esc(text[:start])}<mark class="rq-quote">{esc(text[start:end])}</mark>{esc(text[end:])}'
-
-
-def passage_excerpt_html(chunk: Chunk, quote: str, quote_start: int | None = None, quote_end: int | None = None,
-                         radius: int = EXCERPT_CHARS) -> str:
-    """The quote marked inside a window of its passage (``radius`` characters each side, cut at a line break when
-    one is near): what a citation card shows before it is opened."""
-    text = chunk.text
-    span = _quote_span(chunk, quote, quote_start, quote_end)
-    if span is None:
-        return passage_with_quote_html(chunk, quote, quote_start, quote_end) if len(text) <= 2 * radius else (
-            esc(_shorten(text, 2 * radius)) + (f'<div class="rq-quote-alone"><mark class="rq-quote">{esc(quote)}'
-                                                '</mark></div>' if quote else "")
-        )
-    start, end = span
-    left_at, right_at = max(0, start - radius), min(len(text), end + radius)
-    left, right = text[left_at:start], text[end:right_at]
-    if left_at > 0:
-        cut = left.find("\n")
-        left = "…" + (left[cut + 1 :] if 0 <= cut < radius // 2 else left.lstrip())
-    if right_at < len(text):
-        cut = right.rfind("\n")
-        right = (right[:cut] if cut > radius // 2 else right.rstrip()) + "…"
-    return f'{esc(left)}<mark class="rq-quote">{esc(text[start:end])}</mark>{esc(right)}'
-
-
-def source_viewer_html(
-    chunk: Chunk, context: SourceContext | None, quote_start: int | None = None, quote_end: int | None = None,
-    quote: str = "",
-) -> str:
-    """The source viewer: the passage (framed, quote marked) in its surrounding document text."""
-    quote_text = quote
-    if not quote_text and quote_start is not None and quote_end is not None:
-        local_start, local_end = quote_start - chunk.start, quote_end - chunk.start
-        if 0 <= local_start < local_end <= len(chunk.text):
-            quote_text = chunk.text[local_start:local_end]
-    body = passage_with_quote_html(chunk, quote_text, quote_start, quote_end) if quote_text else esc(chunk.text)
-    where = [esc(chunk.source)]
-    if chunk.page:
-        where.append(f"p. {chunk.page}")
-    where.append(f"chars {chunk.start}–{chunk.end}")
-    if context is None:
-        before = after = '<div class="rq-ctx rq-ctx-missing">(surrounding text unavailable · 原文上下文不可用)</div>'
-    else:
-        before = (
-            ('<div class="rq-ctx-edge">start of document · 文档开头</div>' if context.starts_document else "…")
-            + (f'<span class="rq-ctx">{esc(context.before.rstrip())}</span>' if context.before.strip() else "")
-        )
-        after = (
-            (f'<span class="rq-ctx">{esc(context.after.lstrip())}</span>' if context.after.strip() else "")
-            + ('<div class="rq-ctx-edge">end of document · 文档结尾</div>' if context.ends_document else "…")
-        )
-    return (
-        f'<div class="rq-viewer" data-doc="{esc(chunk.doc_id)}"><div class="rq-viewer-head">{" · ".join(where)}</div>'
-        f'<div class="rq-viewer-body">{before}<div class="rq-focus">{body}</div>{after}</div></div>'
-    )
-
-
-def _quote_span(chunk: Chunk, quote: str, quote_start: int | None, quote_end: int | None) -> tuple[int, int] | None:
-    text = chunk.text
-    if quote_start is not None and quote_end is not None:
-        start, end = quote_start - chunk.start, quote_end - chunk.start
-        if 0 <= start < end <= len(text) and (not quote or text[start:end] == quote):
-            return start, end
-    if quote:
-        found = text.find(quote)
-        if found >= 0:
-            return found, found + len(quote)
-        stripped = quote.strip()
-        found = text.find(stripped) if stripped else -1
-        if found >= 0:
-            return found, found + len(stripped)
-    return None
-
-
-def _where_html(chunk: Chunk) -> str:
-    parts = [f'<span class="rq-card-title">{esc(chunk.title or chunk.source)}</span>']
-    if chunk.section and chunk.section != chunk.title:
-        parts.append(f'<span class="rq-card-section">{esc(chunk.section)}</span>')
-    if chunk.page:
-        parts.append(f'<span class="rq-card-page">p. {chunk.page} · 第{chunk.page}页</span>')
-    return "".join(parts)
-
-
 def _text_with_markers(text: str, numbers: set[int] | None, turn: int = 0) -> str:
-    """Escaped text; each ``[n]`` that names a citation (any number while streaming) becomes a styled marker."""
+    """Escaped text; each ``[n]`` that names a citation becomes a link to its card (while streaming, when there are
+    no cards yet, any ``[n]`` is a styled marker)."""
     out, last = [], 0
     for match in _MARKER_RE.finditer(text):
         n = int(match.group(1))
         if numbers is not None and n not in numbers:
             continue
         out.append(esc(text[last : match.start()]))
-        out.append(f'<sup class="rq-ref" data-n="{n}" data-turn="{turn}">[{n}]</sup>')
+        label = f"[{n}]" if numbers is None else (
+            f'<a class="rq-ref-link" href="#rq-cite-{turn}-{n}" data-n="{n}" title="Source {n} · 来源 {n}">[{n}]</a>')
+        out.append(f'<sup class="rq-ref" data-n="{n}" data-turn="{turn}">{label}</sup>')
         last = match.end()
     out.append(esc(text[last:]))
     return "".join(out)
@@ -284,14 +120,6 @@ def _text_with_support(text: str, support: Sequence[SentenceSupport], numbers: s
         last = sentence.end
     out.append(_text_with_markers(text[last:], numbers, turn))
     return _SUPPORT_MARK_RE.sub(lambda m: f'<span class="rq-unsupported">{m.group(0)}</span>', "".join(out))
-
-
-def _instruction_html(cue: str) -> str:
-    """A flag on a source that reads as instructions to a model (it is never counted as support)."""
-    if not cue:
-        return ""
-    return (f'<span class="rq-unsupported rq-instruction" title="{esc(cue)}">reads as instructions to a model, not '
-            "used as support · 疑似对模型的指令，不作依据</span>")
 
 
 def _notices_html(notices: Iterable[str]) -> str:

@@ -157,3 +157,55 @@ def test_an_unsupported_sentence_of_an_llm_answer_is_marked_and_a_source_that_re
     assert html.count("rq-instruction") == 1 and "not used as support" in html
     passage = render.passage_card_html(Passage(rank=1, score=1.0, chunk=chunk), None)
     assert "rq-instruction" in passage
+
+
+TABLE_DOC = (
+    "## 出货量\n\n| 年份 | 台数 |\n|---|---|\n| 2028 | 8,000 |\n| 2030 | 12,000 |\n\n"
+    "- 风险一：<script>alert(1)</script>\n- 风险二：<img src=x onerror=alert(2)>\n"
+)
+
+
+def test_a_passage_renders_as_markdown_with_the_whole_quote_highlighted_and_its_markup_as_text():
+    chunk = _chunk(TABLE_DOC)
+    quote = "年份 | 台数 |\n|---|---|\n| 2028 | 8,000 |\n| 2030 | 12,000 |"
+    html = render.citation_card_html(_citation(chunk, quote), None)
+    passage = html[html.index('class="rq-passage'):html.index('class="rq-open-hint"')]
+    assert "<table>" in passage and "<th>" in passage and "<li>" in passage and "<h2>" in passage
+    assert "| 2028 |" not in passage and "## " not in passage
+    marked = re.findall(r'<mark class="rq-quote">([^<]*)</mark>', passage)
+    assert marked == ["年份", "台数", "2028", "8,000", "2030", "12,000"]  # every cell of the quote, none after it
+    assert "<script" not in html and "<img" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in passage
+    assert "\n" not in html
+
+
+def test_each_citation_marker_links_to_its_card_and_the_streaming_text_has_no_links():
+    chunk = _chunk()
+    answer = _answer("背景 [1] 结论 [2]", [_citation(chunk, "第一段：背景介绍。", 1), _citation(chunk, "第三段：结论。", 2)])
+    html = render.answer_html(answer, {}, turn=3)
+    assert re.findall(r'<a class="rq-ref-link" href="#(rq-cite-3-\d)"', html) == ["rq-cite-3-1", "rq-cite-3-2"]
+    assert 'id="rq-cite-3-1"' in html and 'id="rq-cite-3-2"' in html
+    assert "rq-ref-link" not in render.streaming_html("背景 [1]")
+
+
+def test_the_sources_setting_adds_the_next_retrieved_passages_after_the_cited_ones():
+    chunks = [_chunk(id=f"c{i}", index=i, text=f"第{i}段。") for i in range(1, 6)]
+    passages = [Passage(rank=i, score=1.0 / i, chunk=c) for i, c in enumerate(chunks, 1)]
+    cited = _citation(chunks[1], "第2段。")
+    answer = _answer("第2段。 [1]", [cited], passages=passages)
+    cards = re.compile(r'<div class="rq-card[ "]')
+    assert len(cards.findall(render.answer_html(answer, {}, turn=0, sources=1))) == 1
+    html = render.answer_html(answer, {}, turn=0, sources=4)
+    assert html.count('class="rq-card"') == 1 and html.count("rq-card-passage") == 3
+    assert re.findall(r'id="rq-passage-0-(\d)"', html) == ["1", "3", "4"]  # the cited passage is not repeated
+    assert "Also retrieved" in html
+    assert render.answer_html(answer, {}, turn=0).count("rq-card-passage") == 0  # without the setting: citations
+
+
+def test_a_quote_across_bold_text_is_one_highlight_and_one_across_list_items_is_one_per_item():
+    """A quote starting with a bold list item ("* **客户声音**：…") was highlighted in pieces."""
+    text = "## 挑战\n\n* **客户声音**：联邦学习的扯皮比技术还难。 - 某金融机构\n* 第二条\n"
+    chunk = _chunk(text)
+    html = render.passage_with_quote_html(chunk, "* **客户声音**：联邦学习的扯皮比技术还难。")
+    assert html.count("<mark") == 1 and '<mark class="rq-quote"><strong>客户声音</strong>：' in html
+    across = render.passage_with_quote_html(chunk, "还难。 - 某金融机构\n* 第二条")
+    assert re.findall(r'<mark class="rq-quote">([^<]*)</mark>', across) == ["还难。 - 某金融机构", "第二条"]

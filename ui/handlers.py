@@ -1,0 +1,168 @@
+"""The page's event functions: one method per event, each a few lines that call the backend, the history and the
+bodies in ``ui.answering``, ``ui.documents_page`` and ``ui.evaluation_page``. ``ui.app`` wires them to the
+components of ``ui.layout``; their outputs are listed there, in the same order."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from rag.errors import ReportQAError
+from rag.files import printable
+from rag.settings import Settings
+from ui import render
+from ui.answering import answer_stream, draw_answer
+from ui.backend import Backend
+from ui.documents_page import gradio_progress, upload
+from ui.evaluation_page import evaluate_for_page
+from ui.history_page import PageHistory, user_of
+
+_BANNER_LABELS = {"startup": "Checking and indexing the reports · 正在检查并建立索引",
+                  "upload": "Adding uploaded reports · 正在导入上传的报告",
+                  "reingest": "Re-ingesting the reports · 正在重新导入报告"}
+
+
+class Handlers:
+    """The event functions of one page, over its backend and history."""
+
+    def __init__(self, settings: Settings, backend: Backend, page_history: PageHistory) -> None:
+        self.settings = settings
+        self.backend = backend
+        self.history = page_history
+
+    # the index: documents and banner ---------------------------------------------------------------------------
+
+    def docs_values(self, known_version: Any = None, force: bool = True) -> list[Any]:
+        """Outputs: documents table, report filter, remove picker, index info, docs version."""
+        records = self.backend.documents()
+        version = tuple((r.doc_id, r.content_hash) for r in records)
+        if not force and version == known_version:
+            return [gr.skip()] * 5
+        choices = [(printable(f"{r.title} ({Path(r.source).name})"), r.doc_id) for r in records]
+        chunks = sum(r.n_chunks for r in records)
+        info = f"{len(records)} reports · {chunks} chunks · 报告 {len(records)} 份"
+        return [
+            render.document_rows(records),
+            gr.Dropdown(choices=choices),
+            gr.Dropdown(choices=choices, value=[]),
+            f'<div class="rq-index-info">{render.esc(info)}</div>',
+            version,
+        ]
+
+    def banner_html(self) -> str:
+        job = self.backend.job
+        if job.running:
+            label = _BANNER_LABELS.get(job.kind, "Indexing · 正在建立索引")
+            return render.progress_html(f"{label}: {job.label}", job.done, job.total)
+        if self.backend.engine_problem:
+            return render.message_html(f"The index cannot be opened: {self.backend.engine_problem}", "error")
+        if job.kind == "startup" and job.failed and job.outcome:
+            return render.message_html(f"Startup ingest: {job.outcome}", "error")
+        return ""
+
+    def banner_update(self) -> gr.HTML:
+        html = self.banner_html()
+        return gr.HTML(value=html, visible=bool(html))
+
+    def on_load(self, version: Any) -> list[Any]:
+        return [self.banner_update(), *self.docs_values(version), gr.Timer(active=self.backend.job.running)]
+
+    def on_tick(self, version: Any) -> list[Any]:
+        running = self.backend.job.running
+        return [self.banner_update(), *self.docs_values(version, force=False), gr.Timer(active=running)]
+
+    def on_refresh(self, version: Any) -> list[Any]:
+        return [self.banner_update(), *self.docs_values(version)]
+
+    # asking --------------------------------------------------------------------------------------------------
+
+    def on_ask(self, text: str, turns: list, answer_mode: str, k: float, doc_ids: list, export_path: str,
+               conversation: str, request: gr.Request):
+        def stream(saved_export: str):
+            return answer_stream(self.backend, text, turns, answer_mode, k, doc_ids, saved_export or export_path)
+
+        yield from self.history.saving(stream, user_of(request), conversation, doc_ids)
+
+    @staticmethod
+    def on_new() -> list[Any]:
+        # The export file of this session is kept and overwritten by the next conversation's export.
+        return [[], [], gr.DownloadButton(value=None, interactive=False), gr.skip(), ""]
+
+    @staticmethod
+    def on_new_conversation() -> list[Any]:
+        """Outputs: conversation id, side list, JSON export, rating panel's answers, its message, rename box, report
+        filter (a new conversation searches every report; each saved one keeps its own filter)."""
+        return ["", gr.Radio(value=None), gr.DownloadButton(value=None, interactive=False),
+                gr.Dropdown(choices=[], value=None), "", "", []]
+
+    # history and ratings -------------------------------------------------------------------------------------
+
+    def on_open(self, conversation: str, k: float, request: gr.Request) -> list[Any]:
+        """A saved conversation back in the chat, its answers drawn with the Sources setting of now."""
+        known = {r.doc_id for r in self.backend.documents()}
+        engine = self.backend.try_engine()
+        sources = int(k) if k else None
+
+        def draw(answer: Any, turn: int) -> str:
+            return draw_answer(engine, answer, turn, sources)
+
+        return self.history.reopen(user_of(request), conversation, draw, known)
+
+    def on_history_load(self, request: gr.Request) -> list[Any]:
+        return [self.history.listing(user_of(request)), self.history.message(), self.history.rated_html()]
+
+    def on_like(self, conversation: str, turns: list, data: gr.LikeData, request: gr.Request) -> list[Any]:
+        return self.history.on_like(user_of(request), conversation, turns, data.index, data.liked)
+
+    def on_rename(self, conversation: str, title: str, request: gr.Request) -> list[Any]:
+        return self.history.rename(user_of(request), conversation, title)
+
+    def on_delete(self, conversation: str, request: gr.Request) -> list[Any]:
+        return self.history.delete(user_of(request), conversation)
+
+    def on_rate(self, conversation: str, turns: list, turn: Any, rating: str, note: str, passage: str,
+                request: gr.Request) -> list[Any]:
+        return self.history.save_rating(user_of(request), conversation, turns, turn, rating, note, passage)
+
+    def on_rated_eval(self, answer_mode: str, progress=gr.Progress()) -> list[Any]:
+        try:
+            path = self.history.export_rated()
+        except ReportQAError as exc:
+            empty = gr.Dataframe(value=[])
+            return [render.message_html(str(exc), "error"), empty, None, [], empty]
+        return evaluate_for_page(self.backend, "rated questions · 已评价的问题", answer_mode,
+                                 gradio_progress(progress, "Evaluating · 评测", "steps"), questions_path=path)
+
+    # documents and evaluation --------------------------------------------------------------------------------
+
+    def on_upload(self, files: list | None, version: Any, progress=gr.Progress()) -> list[Any]:
+        if not files:
+            return [gr.skip(), *[gr.skip()] * 5, gr.skip()]
+        result = upload(self.backend, files, gradio_progress(progress))
+        return [render.ingest_report_html(result["report"], result["saved"], result["failed"], result["notes"]),
+                *self.docs_values(version), None]
+
+    def on_remove(self, doc_ids: list | None, version: Any) -> list[Any]:
+        if not doc_ids:
+            return [render.message_html("Choose the reports to remove first. · 请先选择要移除的报告。"),
+                    *[gr.skip()] * 5]
+        try:
+            removed = self.backend.remove(doc_ids)
+        except ReportQAError as exc:
+            return [render.message_html(str(exc), "error"), *self.docs_values(version)]
+        lines = [f"{source}" + (" (file deleted · 文件已删除)" if deleted else "") for source, deleted in removed]
+        text = "Removed · 已移除: " + ("; ".join(lines) if lines else "nothing (already gone) · 无")
+        return [render.message_html(text, "ok"), *self.docs_values(version)]
+
+    def on_reingest(self, version: Any, progress=gr.Progress()) -> list[Any]:
+        try:
+            report = self.backend.ingest(None, "reingest", gradio_progress(progress))
+        except ReportQAError as exc:
+            return [render.message_html(str(exc), "error"), *self.docs_values(version)]
+        return [render.ingest_report_html(report), *self.docs_values(version)]
+
+    def on_eval(self, set_name: str | None, answer_mode: str, progress=gr.Progress()) -> list[Any]:
+        return evaluate_for_page(self.backend, set_name, answer_mode,
+                                 gradio_progress(progress, "Evaluating · 评测", "steps"))
