@@ -6,7 +6,7 @@ On disk, under the lexical folder::
     g000042/state.json      the generation it matches, its segments, their deleted documents, each document's stamp
     g000042/glossary*.json  the bilingual glossaries of its vocabulary
     segments/<name>/        immutable segments (see ``rag.keyword.segment``)
-    dictionary.marshal      the dictionary index the glossaries are made from (built once)
+    dictionary.sqlite3      the dictionary index the glossaries are made from (built once)
 
 An update compares the manifest's complete documents (id and config hash) with the state's: new ones go into one
 new segment, removed ones are marked deleted, and segments are merged by size tier so their number stays small
@@ -17,6 +17,7 @@ The previous state and its segments stay on disk until the next update, for read
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -26,6 +27,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rag import bilingual
 from rag.docfiles import read_sidecar
 from rag.files import write_atomic, write_json_atomic
 from rag.keyword.glossary import DictionaryIndex
@@ -191,10 +193,8 @@ def _commit(lexical_dir: Path, state: State, previous: str) -> State:
     name = _free_name(lexical_dir, f"g{state.generation:06d}")
     folder = lexical_dir / name
     folder.mkdir(parents=True)
-    glossary, reverse = _glossaries(lexical_dir, state)
-    write_json_atomic(folder / "glossary.json", glossary)
-    write_json_atomic(folder / "glossary-zh.json", reverse)
-    write_json_atomic(folder / "state.json", state.to_json())
+    stamps = _write_glossaries(lexical_dir, state, folder, previous)
+    write_json_atomic(folder / "state.json", {**state.to_json(), "vocabulary": stamps})
     write_atomic(lexical_dir / POINTER, name.encode())
     state.folder = name
     _collect_garbage(lexical_dir, state, previous)
@@ -209,17 +209,39 @@ def _free_name(lexical_dir: Path, base: str) -> str:
     return name
 
 
-def _glossaries(lexical_dir: Path, state: State) -> tuple[dict, dict]:
+def _write_glossaries(lexical_dir: Path, state: State, folder: Path, previous: str) -> dict[str, str]:
+    """Write the glossaries of the state's vocabulary into ``folder``; one whose words did not change since the
+    previous state (the English words, when a Chinese report is added) is copied from it. Returns the stamps of
+    the two vocabularies."""
     vocabulary: set[str] = set()
     english: set[str] = set()
     for entry in state.segments:
         words, english_words = _live_vocabulary(segment_folder(lexical_dir, entry.name), entry)
         vocabulary |= words
         english |= english_words
-    if not vocabulary:
-        return {}, {}
-    index = DictionaryIndex.cached(lexical_dir / "dictionary.marshal")
-    return index.glossary(vocabulary), index.reverse_glossary(english)
+    stamps = {"glossary.json": _stamp(w for w in vocabulary if bilingual._CJK_RE.match(w)),
+              "glossary-zh.json": _stamp(english)}
+    try:
+        before = json.loads((lexical_dir / previous / "state.json").read_text(encoding="utf-8")).get("vocabulary", {})
+    except (FileNotFoundError, ValueError, IsADirectoryError):
+        before = {}
+    index = DictionaryIndex(lexical_dir / "dictionary.sqlite3")
+    for name, words, make in (("glossary.json", vocabulary, lambda: index.glossary(vocabulary)),
+                              ("glossary-zh.json", english, lambda: index.reverse_glossary(english))):
+        try:
+            if before.get(name) == stamps[name]:
+                write_atomic(folder / name, (lexical_dir / previous / name).read_bytes())
+                continue
+        except FileNotFoundError:
+            pass
+        if words:
+            index = DictionaryIndex.cached(index.path)
+        write_json_atomic(folder / name, make() if words else {})
+    return stamps
+
+
+def _stamp(words: Iterable[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(words)).encode("utf-8")).hexdigest()[:16]
 
 
 def _live_vocabulary(folder: Path, entry: SegmentEntry) -> tuple[set[str], set[str]]:

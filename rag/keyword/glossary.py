@@ -2,95 +2,110 @@
 
 ``rag.bilingual.build_glossary`` and ``build_reverse_glossary`` read all of CC-CEDICT on every call (seconds), which
 would cost an ingest of one report more than the rest of the keyword update. What they keep of a dictionary entry
-does not depend on the vocabulary, so it is indexed once per data directory (``DictionaryIndex``); a glossary for a
-vocabulary is then a few dictionary look-ups, equal to what the two functions return (a test checks this).
+does not depend on the vocabulary, so it is indexed once per data directory in a small SQLite file
+(``DictionaryIndex``); a glossary for a vocabulary is then one join, equal to what the two functions return (a test
+checks this). SQLite rather than a loaded file: only the vocabulary's rows are read, not the whole dictionary.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import marshal
+import os
+import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
 from rag import bilingual
-from rag.files import write_atomic
 
 logger = logging.getLogger(__name__)
 _INDEX_FORMAT = 1
 
 
 class DictionaryIndex:
-    """Per Chinese word: its glossary keys with (quality, sense position); and its English word forms, in the
-    order ``build_reverse_glossary`` meets them."""
+    """Per Chinese word: its glossary keys with (quality, sense position), and its English word forms in the order
+    ``build_reverse_glossary`` meets them; stored in SQLite at ``path``."""
 
-    def __init__(self, senses: dict[str, list[list]], forms: dict[str, list[str]]) -> None:
-        self.senses = senses
-        self.forms = forms
-        self._by_form: dict[str, list[str]] | None = None
-
-    @classmethod
-    def build(cls) -> DictionaryIndex:
-        senses: dict[str, list[list]] = {}
-        forms: dict[str, list[str]] = {}
-        for line in bilingual._dictionary_lines():
-            entry = bilingual._ENTRY_RE.match(line)
-            if entry is None:
-                continue
-            chinese, glosses = entry.group(1), entry.group(2).split("/")
-            if not bilingual._CJK_RE.match(chinese):  # neither glossary keeps other words
-                continue
-            for position, gloss in enumerate(glosses):
-                for key, quality in bilingual._gloss_keys(gloss):
-                    senses.setdefault(chinese, []).append((key, quality, position))
-            known = forms.setdefault(chinese, [])
-            known.extend([form for form in _entry_forms(glosses) if form not in known])
-        return cls(senses, {c: f for c, f in forms.items() if f})
+    def __init__(self, path: Path) -> None:
+        self.path = path
 
     @classmethod
     def cached(cls, path: Path) -> DictionaryIndex:
-        """The index stored at ``path``, built and stored first if it is missing or unreadable.
-
-        Stored with ``marshal`` (several times faster to read than JSON, which matters on every ingest); its format
-        changes between Python versions, so a file that does not read is simply built again.
-        """
+        """The index at ``path``, built first if it is missing or of another format."""
         try:
-            data = marshal.loads(path.read_bytes())
-            if data.get("format") == _INDEX_FORMAT:
-                return cls(data["senses"], data["forms"])
-        except (FileNotFoundError, ValueError, EOFError, TypeError, KeyError, AttributeError):
+            with contextlib.closing(sqlite3.connect(path)) as db:
+                if db.execute("PRAGMA user_version").fetchone()[0] == _INDEX_FORMAT:
+                    return cls(path)
+        except sqlite3.Error:
             pass
         logger.info("indexing the bilingual dictionary once for this data directory")
-        index = cls.build()
-        write_atomic(path, marshal.dumps({"format": _INDEX_FORMAT, "senses": index.senses, "forms": index.forms}))
-        return index
+        _build(path)
+        return cls(path)
 
     def glossary(self, vocabulary: Iterable[str]) -> dict[str, list[str]]:
         """What ``rag.bilingual.build_glossary(vocabulary)`` returns."""
         found: dict[str, list[tuple[int, int, str]]] = {}
-        for word in vocabulary:
-            if word in self.senses:
-                for key, quality, position in self.senses[word]:
-                    found.setdefault(key, []).append((quality, position, word))
+        rows = self._join("SELECT s.word, s.key, s.quality, s.position FROM senses s JOIN wanted w ON s.word = w.word",
+                          vocabulary)
+        for word, key, quality, position in rows:
+            found.setdefault(key, []).append((quality, position, word))
         return {key: list(dict.fromkeys(w for *_, w in sorted(items)))[: bilingual.MAX_TERMS]
                 for key, items in found.items()}
 
     def reverse_glossary(self, vocabulary: Iterable[str]) -> dict[str, list[str]]:
         """What ``rag.bilingual.build_reverse_glossary(vocabulary)`` returns."""
-        english = {word for word in vocabulary if bilingual._WORD_RE.fullmatch(word)}
+        english = [word for word in vocabulary if bilingual._WORD_RE.fullmatch(word)]
         if not english:
             return {}
-        if self._by_form is None:
-            self._by_form = {}
-            for chinese, forms in self.forms.items():
-                for form in forms:
-                    self._by_form.setdefault(form, []).append(chinese)
-        candidates = {c for form in english for c in self._by_form.get(form, ())}
-        reverse = {}
-        for chinese in candidates:
-            words = [form for form in self.forms[chinese] if form in english]
-            reverse[chinese] = words[: bilingual.MAX_REVERSE_TERMS]
+        reverse: dict[str, list[str]] = {}
+        rows = self._join("SELECT f.chinese, f.form FROM forms f JOIN wanted w ON f.form = w.word "
+                          "ORDER BY f.chinese, f.ord", english)
+        for chinese, form in rows:
+            words = reverse.setdefault(chinese, [])
+            if len(words) < bilingual.MAX_REVERSE_TERMS:
+                words.append(form)
         return reverse
+
+    def _join(self, query: str, words: Iterable[str]) -> list[tuple]:
+        with contextlib.closing(sqlite3.connect(self.path)) as db:
+            db.execute("CREATE TEMP TABLE wanted (word TEXT PRIMARY KEY)")
+            db.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", ((w,) for w in words))
+            return db.execute(query).fetchall()
+
+
+def _build(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    senses, forms = _read_dictionary()
+    with contextlib.closing(sqlite3.connect(tmp)) as db:
+        db.execute("CREATE TABLE senses (word TEXT, key TEXT, quality INTEGER, position INTEGER)")
+        db.execute("CREATE TABLE forms (chinese TEXT, form TEXT, ord INTEGER)")
+        db.executemany("INSERT INTO senses VALUES (?, ?, ?, ?)", senses)
+        db.executemany("INSERT INTO forms VALUES (?, ?, ?)",
+                       ((c, f, i) for c, fs in forms.items() for i, f in enumerate(fs)))
+        db.execute("CREATE INDEX senses_word ON senses (word)")
+        db.execute("CREATE INDEX forms_form ON forms (form)")
+        db.execute(f"PRAGMA user_version = {_INDEX_FORMAT}")
+        db.commit()
+    os.replace(tmp, path)
+
+
+def _read_dictionary() -> tuple[list[tuple[str, str, int, int]], dict[str, list[str]]]:
+    """Every (word, key, quality, position) sense of a Chinese word of two or more characters, and each such word's
+    English forms (first seen first, across its entries)."""
+    senses: list[tuple[str, str, int, int]] = []
+    forms: dict[str, list[str]] = {}
+    for line in bilingual._dictionary_lines():
+        entry = bilingual._ENTRY_RE.match(line)
+        if entry is None or not bilingual._CJK_RE.match(entry.group(1)):  # neither glossary keeps other words
+            continue
+        chinese, glosses = entry.group(1), entry.group(2).split("/")
+        for position, gloss in enumerate(glosses):
+            senses.extend((chinese, key, quality, position) for key, quality in bilingual._gloss_keys(gloss))
+        known = forms.setdefault(chinese, [])
+        known.extend([form for form in _entry_forms(glosses) if form not in known])
+    return senses, forms
 
 
 def _entry_forms(glosses: list[str]) -> list[str]:

@@ -157,3 +157,17 @@ def test_small_segments_are_merged_by_tier_and_scores_do_not_change(corpus_index
         got, want = merged.search(tokens, k=30), whole.search(tokens, k=30)
         assert [c for c, _ in got] == [c for c, _ in want]
         assert np.allclose([s for _, s in got], [s for _, s in want], atol=1e-6, rtol=0)
+
+
+def test_glossaries_from_the_dictionary_index_equal_a_full_read_of_the_dictionary(corpus_index, tmp_path):
+    from rag.bilingual import build_glossary, build_reverse_glossary
+    from rag.keyword.glossary import DictionaryIndex
+
+    manifest = Manifest.load(corpus_index.manifest_path)
+    words = {t for r in manifest.complete() for c in read_sidecar(corpus_index.docs_dir, r.doc_id)["chunks"]
+             for t in c["tokens"].split(" ")}
+    words |= {"rhine", "river", "warsaw", "capital", "chips", "market", "edge"}  # English words for the reverse one
+    index = DictionaryIndex.cached(tmp_path / "dictionary.sqlite3")
+    assert index.glossary(words) == build_glossary(words)
+    assert index.reverse_glossary(words) == build_reverse_glossary(words)
+    assert index.reverse_glossary(words)  # not vacuous: the shelf's words have translations
