@@ -6,7 +6,6 @@ On disk, under the lexical folder::
     g000042/state.json      the generation it matches, its segments, their deleted documents, each document's stamp
     g000042/glossary*.json  the bilingual glossaries of its vocabulary
     segments/<name>/        immutable segments (see ``rag.keyword.segment``)
-    dictionary.sqlite3      the dictionary index the glossaries are made from (built once)
 
 An update compares the manifest's complete documents (id and config hash) with the state's: new ones go into one
 new segment, removed ones are marked deleted, and segments are merged by size tier so their number stays small
@@ -225,18 +224,20 @@ def _write_glossaries(lexical_dir: Path, state: State, folder: Path, previous: s
         before = json.loads((lexical_dir / previous / "state.json").read_text(encoding="utf-8")).get("vocabulary", {})
     except (FileNotFoundError, ValueError, IsADirectoryError):
         before = {}
-    index = DictionaryIndex(lexical_dir / "dictionary.sqlite3")
-    for name, words, make in (("glossary.json", vocabulary, lambda: index.glossary(vocabulary)),
-                              ("glossary-zh.json", english, lambda: index.reverse_glossary(english))):
+    # A first build reads the dictionary as before (about a second); later updates use the dictionary index, built
+    # once per machine, so that adding one report does not read the whole dictionary again.
+    index = DictionaryIndex.shared(lexical_dir) if previous else None
+    for name, words, make in (
+        ("glossary.json", vocabulary, index.glossary if index else bilingual.build_glossary),
+        ("glossary-zh.json", english, index.reverse_glossary if index else bilingual.build_reverse_glossary),
+    ):
         try:
             if before.get(name) == stamps[name]:
                 write_atomic(folder / name, (lexical_dir / previous / name).read_bytes())
                 continue
         except FileNotFoundError:
             pass
-        if words:
-            index = DictionaryIndex.cached(index.path)
-        write_json_atomic(folder / name, make() if words else {})
+        write_json_atomic(folder / name, make(words) if words else {})
     return stamps
 
 

