@@ -34,13 +34,18 @@ class SegmentedBM25:
         self.avg_len = np.float64(total) / self.n_docs if self.n_docs else np.float64(1.0)
         self.df: Counter[str] = Counter()
         self._vocab: list[dict[str, int]] = []
-        self._norm: list[np.ndarray] = []
-        for segment, mask in zip(self.segments, self.live):
+        # Per posting, laid out as the segment's: the row among all rows, and the term-frequency part of the score
+        # (it depends on the mean length over all segments, so it is computed here, once per load).
+        self._rows: list[np.ndarray] = []
+        self._tfc: list[np.ndarray] = []
+        for offset, segment, mask in zip(self.offsets, self.segments, self.live):
             counts = _live_counts(segment, mask)
             self.df.update({t: int(n) for t, n in zip(segment.vocab, counts.tolist()) if n})
             self._vocab.append({t: i for i, t in enumerate(segment.vocab)})
-            lengths = segment.lengths.astype(np.float64)
-            self._norm.append(K1 * ((1 - B) + B * lengths / self.avg_len))
+            norm = K1 * ((1 - B) + B * segment.lengths.astype(np.float64) / self.avg_len)
+            tf = segment.tf.astype(np.float64)
+            self._tfc.append(tf / (norm[segment.rows] + tf))
+            self._rows.append((segment.rows + offset).astype(np.int64 if self.n_rows >= 2**31 else np.int32))
         self._idf32: dict[str, np.float32] = {}
 
     def idf(self, token: str) -> float:
@@ -58,13 +63,12 @@ class SegmentedBM25:
             if idf is None:
                 idf = self._idf32[token] = np.float32(self.idf(token))
             weight = np.float64(idf)
-            for offset, segment, vocab, norm in zip(self.offsets, self.segments, self._vocab, self._norm):
+            for segment, vocab, rows, tfc in zip(self.segments, self._vocab, self._rows, self._tfc):
                 t = vocab.get(token)
                 if t is None:
                     continue
                 start, end = segment.indptr[t], segment.indptr[t + 1]
-                rows, tf = segment.rows[start:end], segment.tf[start:end].astype(np.float64)
-                scores[offset + rows] += (weight * (tf / (norm[rows] + tf))).astype(np.float32)
+                scores[rows[start:end]] += (weight * tfc[start:end]).astype(np.float32)
         for offset, segment, mask in zip(self.offsets, self.segments, self.live):
             if not mask.all():
                 scores[offset : offset + segment.size][~mask] = 0.0

@@ -99,7 +99,8 @@ def build_segment(name: str, documents: Iterable[tuple[SegmentDoc, Sequence[str]
     docs: list[SegmentDoc] = []
     chunk_ids: list[str] = []
     lengths: list[int] = []
-    token_rows: list[str] = []
+    vocab: dict[str, int] = {}
+    token_ids: list[int] = []
     row_ids: list[int] = []
     counts: list[int] = []
     for doc, ids, chunks in documents:
@@ -109,11 +110,16 @@ def build_segment(name: str, documents: Iterable[tuple[SegmentDoc, Sequence[str]
             chunk_ids.append(chunk_id)
             lengths.append(len(tokens))
             for token, count in Counter(tokens).items():
-                token_rows.append(token)
+                token_ids.append(vocab.setdefault(token, len(vocab)))
                 row_ids.append(row)
                 counts.append(count)
-    vocab, token_index = np.unique(np.asarray(token_rows, dtype=object), return_inverse=True) if token_rows else ([], [])
-    return _from_triples(name, docs, chunk_ids, list(vocab), np.asarray(token_index, dtype=np.int64),
+    # Tokens numbered in sorted order (only the vocabulary is sorted, not every posting).
+    words = list(vocab)
+    order = sorted(range(len(words)), key=words.__getitem__)
+    rank = np.empty(len(words), dtype=np.int64)
+    rank[order] = np.arange(len(words))
+    token_index = rank[np.asarray(token_ids, dtype=np.int64)] if token_ids else np.zeros(0, dtype=np.int64)
+    return _from_triples(name, docs, chunk_ids, [words[i] for i in order], token_index,
                          np.asarray(row_ids, dtype=np.int64), np.asarray(counts, dtype=np.float32),
                          np.asarray(lengths, dtype=np.int32))
 
