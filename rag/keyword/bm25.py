@@ -79,4 +79,6 @@ def _live_counts(segment: Segment, mask: np.ndarray) -> np.ndarray:
     """Document frequency of each of the segment's tokens over its live rows."""
     if not len(segment.rows):
         return np.zeros(len(segment.vocab), dtype=np.int64)
+    if mask.all():  # the common case: nothing deleted, every posting counts
+        return np.diff(segment.indptr)
     return np.add.reduceat(mask[segment.rows].astype(np.int64), segment.indptr[:-1])
