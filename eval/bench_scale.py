@@ -15,7 +15,7 @@ manifest are written as ingest writes them, and ``build_lexical_index`` builds B
 At each size, in a fresh process (so memory is that size's alone): start-up (``Engine.from_settings``), the first
 query, then warm ``Engine.retrieve`` and ``Engine.ask`` latency over the dev-set questions, and resident memory.
 Then an update: ``run_ingest`` of one real report into the big index (its embedding plus the Chroma write and the
-BM25 rebuild over every chunk, which ingest does after each change). Writes ``bench_scale.json`` and
+keyword index update, which writes one new segment; see ``eval.bench_keyword`` for that step alone). Writes ``bench_scale.json`` and
 ``bench_scale.png``.
 """
 
@@ -152,7 +152,7 @@ def write_synthetic_index(settings: Settings, embedder, pool: Pool, n_chunks: in
         source = f"synthetic/{doc_id}.txt"
         sidecar_chunks = []
         for index, (start, end, section, picks) in enumerate(spans):
-            chunk = Chunk(id=chunk_id(doc_id, content_hash, index), doc_id=doc_id, index=index, source=source,
+            chunk = Chunk(id=chunk_id(doc_id, index), doc_id=doc_id, index=index, source=source,
                           title=title, section=section, start=start, end=end, text=text[start:end], lang="zh")
             vector = pool.vectors[picks].mean(axis=0)
             pending.append((chunk, vector / (np.linalg.norm(vector) or 1.0), section))

@@ -14,10 +14,11 @@ import os
 import shutil
 import stat
 import time
+import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
+from pathlib import Path, PurePath
 
 import numpy as np
 
@@ -33,8 +34,8 @@ from rag.docfiles import remove_sidecar, sidecar_path, write_sentence_vectors, w
 from rag.embedders import Embedder, make_embedder
 from rag.errors import CorruptDocumentError, DataDirError, EmbedderMismatchError, UnsupportedFileError
 from rag.files import printable
-from rag.lexical import LexicalIndex, build_lexical_index
-from rag.manifest import DocumentRecord, Manifest, chunk_id
+from rag.lexical import update_lexical_index
+from rag.manifest import MANIFEST_VERSION, DocumentRecord, Manifest, chunk_id, document_id
 from rag.models import Chunk
 from rag.settings import Settings
 from rag.store import ChunkStore, forget_cached_database
@@ -44,6 +45,9 @@ logger = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes in a way that changes chunks: every document is then re-ingested.
 PIPELINE_VERSION = 8
+# Under the data directory: where the page stores uploaded reports (``ui.uploads.uploads_dir``); ingest cannot
+# import ui, so the folder's name is kept here too and a test checks the two agree.
+UPLOADS_FOLDER = "uploads"
 # Longer sentences are cut at a comma for quoting: a citation should point at a sentence, not a page.
 SENTENCE_MAX_CHARS = 200
 
@@ -107,6 +111,7 @@ class _Prepared:
     sidecar: dict
     is_new: bool
     warnings: tuple[str, ...] = ()
+    replaces: tuple[DocumentRecord, ...] = ()  # older versions of this report, removed once it is written
 
 
 def run_ingest(
@@ -139,7 +144,7 @@ def run_ingest(
         embedder = embedder or make_embedder(settings)
         if rebuild:
             _wipe(settings)
-        manifest = Manifest.load(settings.manifest_path)
+        manifest = _load_manifest(settings, report)
         if manifest.embedder and (manifest.embedder, manifest.dim) != (embedder.name, embedder.dim):
             raise EmbedderMismatchError(
                 f"the index was built with {manifest.embedder} ({manifest.dim}-d) but the configured embedder is "
@@ -156,26 +161,24 @@ def run_ingest(
         prepared: list[_Prepared] = []
         seen: set[str] = set()
         for path in files:
-            try:
-                doc_id = document_id(path)
-                seen.add(doc_id)
-                # Streamed: an over-size file must be refused without first being read whole into memory.
-                with path.open("rb") as handle:
-                    content_hash = hashlib.file_digest(handle, "sha256").hexdigest()
-            except (OSError, RuntimeError) as exc:  # RuntimeError: a link made into a loop since discovery
-                report.failed.append(FileFailure(str(path), f"cannot be read ({getattr(exc, 'strerror', '') or exc})"))
+            identity = _identify(path, roots, settings, report)
+            if identity is None:
                 continue
+            key, content_hash, doc_id = identity
+            if doc_id in seen:  # the same report at the same place under two roots given at once
+                logger.info("%s is already in this ingest under another folder; skipped", path)
+                continue
+            seen.add(doc_id)
             previous = manifest.documents.get(doc_id)
-            if (
-                previous
-                and previous.content_hash == content_hash
-                and previous.config_hash == config_hash
-                and doc_id not in damaged
-            ):
-                report.unchanged.append(previous.source)
+            if previous and previous.config_hash == config_hash and doc_id not in damaged:
+                changed |= _note_location(previous, path, manifest)
+                report.unchanged.append(manifest.documents[doc_id].source)
                 continue
+            replaces = () if previous else _older_versions(manifest, key, path, doc_id)
             try:
-                item = parser.prepare(path, doc_id, content_hash, config_hash, settings, is_new=previous is None)
+                item = parser.prepare(path, doc_id, content_hash, config_hash, settings,
+                                      is_new=previous is None and not replaces, key=key)
+                item.replaces = replaces
                 prepared.append(item)
                 for message in prepared[-1].warnings:
                     logger.warning("%s: %s", path, message)
@@ -197,21 +200,26 @@ def run_ingest(
             vectors = _embed(embedder, item.embed_texts, settings.ingest.embed_batch_size, done, total, item, progress)
             report.embed_seconds += time.perf_counter() - embed_started
             _write_document(item, vectors, manifest, store, settings)
+            for older in item.replaces:
+                if older.doc_id in manifest.documents and older.doc_id not in seen:
+                    _remove_document(older, manifest, store, settings)
             done += len(item.embed_texts)
             report.chunks_written += len(item.chunks)
             (report.added if item.is_new else report.updated).append(item.record.source)
             changed = True
 
+        scanned = _scanned_keys(roots, settings)
         for record in list(manifest.documents.values()):
-            if record.doc_id not in seen and _under_roots(Path(record.path), roots) and not Path(record.path).exists():
+            if record.doc_id not in seen and _gone(record, roots, scanned):
                 _remove_document(record, manifest, store, settings)
                 report.removed.append(record.source)
                 changed = True
 
-        lexical = LexicalIndex.load(settings.lexical_dir)
-        if changed or lexical is None or lexical.generation != manifest.generation:
+        if changed:
             manifest.save(settings.manifest_path)
-            build_lexical_index(settings.lexical_dir, settings.docs_dir, manifest)
+        # Brings the keyword index in line with the manifest: only the documents added or removed since it was
+        # last written are touched (see ``rag.lexical``); a missing or unreadable one is built again.
+        update_lexical_index(settings.lexical_dir, settings.docs_dir, manifest)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -229,7 +237,7 @@ def remove_documents(settings: Settings, doc_ids: Iterable[str]) -> list[str]:
                 _remove_document(record, manifest, store, settings)
                 removed.append(record.source)
         if removed:
-            build_lexical_index(settings.lexical_dir, settings.docs_dir, manifest)
+            update_lexical_index(settings.lexical_dir, settings.docs_dir, manifest)
     return removed
 
 
@@ -301,9 +309,115 @@ def _path_problem(path: Path) -> str:
     return ""
 
 
-def document_id(path: Path) -> str:
-    """Stable id of a report: its absolute path, hashed."""
-    return hashlib.sha1(str(path.resolve()).encode("utf-8")).hexdigest()[:16]
+def _load_manifest(settings: Settings, report: IngestReport) -> Manifest:
+    """The manifest; one written by an older version (other document ids) is dropped with the whole index, and the
+    report says so."""
+    manifest = Manifest.load(settings.manifest_path)
+    if manifest.outdated:
+        report.warnings.append(FileWarning(str(settings.data_dir), _outdated_message(manifest)))
+        logger.warning(report.warnings[-1].message)
+        _wipe(settings)
+        manifest = Manifest.load(settings.manifest_path)
+    return manifest
+
+
+def _identify(path: Path, roots: Sequence[Path], settings: Settings, report: IngestReport) -> tuple[str, str, str] | None:
+    """(identity key, content hash, document id) of a found file; None (and a failure in ``report``) when it
+    cannot be read."""
+    try:
+        key = identity_key(path, _root_of(path, roots), settings)
+        # Streamed: an over-size file must be refused without first being read whole into memory.
+        with path.open("rb") as handle:
+            content_hash = hashlib.file_digest(handle, "sha256").hexdigest()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a link made into a loop since discovery
+        report.failed.append(FileFailure(str(path), f"cannot be read ({getattr(exc, 'strerror', '') or exc})"))
+        return None
+    return key, content_hash, document_id(key, content_hash)
+
+
+def identity_key(path: Path, root: Path, settings: Settings) -> str:
+    """Where a report sits, independent of the folder the corpus or the data directory is in.
+
+    ``uploads/<path under the uploads folder>`` for a report uploaded through the page; otherwise
+    ``corpus/<path under the corpus folder>`` when it is inside it, else under the folder it was found in (``root``),
+    and a file named on its own is its file name. With the content hash this makes the document id
+    (``rag.manifest.document_id``): a moved corpus, a copied data directory or another machine gives the same ids.
+    The same bytes at two places of one corpus are two documents, as any two files are.
+    """
+    for label, folder in (
+        ("uploads", settings.data_dir / UPLOADS_FOLDER),
+        ("corpus", settings.corpus_dir),
+        ("corpus", root if root != path else None),
+    ):
+        relative = _relative(path, folder) if folder is not None else None
+        if relative:
+            return f"{label}/{unicodedata.normalize('NFC', relative)}"
+    return f"corpus/{unicodedata.normalize('NFC', path.name)}"
+
+
+def _relative(path: Path, folder: Path) -> str | None:
+    """``path`` under ``folder`` as a POSIX path, as written or with links resolved (a corpus folder may be a
+    link); None when it is not under it."""
+    pairs = ((os.path.abspath(path), os.path.abspath(folder)),
+             (os.path.join(os.path.realpath(path.parent), path.name), os.path.realpath(folder)))
+    for inner, outer in pairs:
+        try:
+            relative = PurePath(inner).relative_to(outer)
+        except ValueError:
+            continue
+        if relative.parts:
+            return relative.as_posix()
+    return None
+
+
+def _root_of(path: Path, roots: Sequence[Path]) -> Path:
+    """The root (folder or file given to ingest) that ``path`` was found under."""
+    return next((root for root in roots if path == root or root in path.parents), path)
+
+
+def _older_versions(manifest: Manifest, key: str, path: Path, doc_id: str) -> tuple[DocumentRecord, ...]:
+    """Records this report replaces: the same file with other content (edited in place) or the same place in a
+    corpus whose file is gone from where it was recorded (a moved corpus whose report was also edited)."""
+    where = str(path.resolve())
+    return tuple(
+        record for record in manifest.documents.values()
+        if record.doc_id != doc_id and (record.path == where or (record.key == key and not Path(record.path).exists()))
+    )
+
+
+def _note_location(record: DocumentRecord, path: Path, manifest: Manifest) -> bool:
+    """Record where an unchanged report is now (a moved corpus, a copied data directory): the page deletes an
+    upload's file by this path, and shows the source."""
+    where, source = str(path.resolve()), display_source(path)
+    if (record.path, record.source) == (where, source):
+        return False
+    manifest.documents[record.doc_id] = record.model_copy(update={"path": where, "source": source})
+    return True
+
+
+def _scanned_keys(roots: Sequence[Path], settings: Settings) -> tuple[str, ...]:
+    """Key prefixes this ingest walked completely: a record under one that was not seen is gone."""
+    prefixes = []
+    for label, folder in (("uploads/", settings.data_dir / UPLOADS_FOLDER), ("corpus/", settings.corpus_dir)):
+        if any(os.path.isdir(root) and _same_folder(root, folder) for root in roots):
+            prefixes.append(label)
+    return tuple(prefixes)
+
+
+def _same_folder(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except (OSError, RuntimeError):
+        return False
+
+
+def _gone(record: DocumentRecord, roots: Sequence[Path], scanned: tuple[str, ...]) -> bool:
+    """Whether a record that this ingest did not see is gone: its file no longer exists and it was under a folder
+    this ingest walked (by path, or by key when the corpus itself moved)."""
+    path = Path(record.path)
+    if path.exists():
+        return False
+    return _under_roots(path, roots) or (bool(record.key) and record.key.startswith(scanned) and bool(scanned))
 
 
 def display_source(path: Path) -> str:
@@ -323,7 +437,7 @@ def embedding_text(title: str, section_path: Sequence[str], text: str) -> str:
 
 def _prepare(
     path: Path, doc_id: str, content_hash: str, config_hash: str, settings: Settings, is_new: bool,
-    ocr: PageOcr | bool = False,
+    ocr: PageOcr | bool = False, key: str = "",
 ) -> _Prepared:
     budget = Budget.from_settings(settings.ingest)
     document = load_document(path, max_bytes=int(settings.ingest.max_file_mb * 2**20), ocr=ocr, budget=budget)
@@ -340,7 +454,7 @@ def _prepare(
     for span in spans:
         text = document.text[span.start : span.end]
         chunk = Chunk(
-            id=chunk_id(doc_id, content_hash, span.index),
+            id=chunk_id(doc_id, span.index),
             doc_id=doc_id,
             index=span.index,
             source=source,
@@ -367,6 +481,7 @@ def _prepare(
     embed_texts.extend(document.text[start:end] for start, end in sentences)
     record = DocumentRecord(
         doc_id=doc_id,
+        key=key,
         path=str(path.resolve()),
         source=source,
         title=document.title,
@@ -478,6 +593,14 @@ def _damaged_documents(manifest: Manifest, store: ChunkStore, settings: Settings
     if damaged:
         logger.warning("%d document(s) are missing from the index; writing them again", len(damaged))
     return damaged
+
+
+def _outdated_message(manifest: Manifest) -> str:
+    return (
+        f"the index was written by an older version (manifest version {manifest.version}, document ids from absolute "
+        f"paths; this version is {MANIFEST_VERSION}, ids from the place in the corpus and the content); it is "
+        f"rebuilt: every report is read and embedded again"
+    )
 
 
 def _wipe(settings: Settings) -> None:

@@ -1,9 +1,12 @@
-"""BM25 over jieba tokens (bm25s), persisted in the data directory and rebuilt by ingest.
+"""BM25 over jieba tokens, persisted in the data directory as segments and updated by ingest one change at a time.
 
-Each build goes to a new folder named by the manifest generation; a pointer file is swapped atomically, so a
-reader sees either the old index or the new one. The previous folder is kept until the next build, so a reader that
-read the pointer just before a swap can still open what it points to; a reader that loses even that race reads the
-pointer again. Tokens come from the per-document files written at ingest:
+Ingest calls ``update_lexical_index`` after every change: a new report's chunks go into a new segment, a removed
+report is marked deleted, and the corpus statistics are merged over all segments when the index is loaded, so
+scores equal those of one index over every chunk (see ``rag.keyword``). Each update writes a new state folder and
+swaps a pointer atomically, so a reader sees either the old index or the new one; the previous state is kept until
+the next update, so a reader that read the pointer just before a swap can still open it, and one that loses even
+that race reads the pointer again. The state carries the manifest generation it matches: a stale one is brought in
+line by the next ingest, an unreadable one rebuilt. Tokens come from the per-document files written at ingest:
 neither a process start nor a query re-tokenises the corpus.
 """
 
@@ -12,20 +15,18 @@ from __future__ import annotations
 import json
 import logging
 import math
-import shutil
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from rag.bilingual import build_glossary, build_reverse_glossary, chinese_terms, english_terms, word_translations
-from rag.docfiles import read_sidecar
-from rag.files import write_atomic, write_json_atomic
+from rag.bilingual import chinese_terms, english_terms, word_translations
+from rag.keyword import catalog
+from rag.keyword.bm25 import SegmentedBM25
+from rag.keyword.segment import Segment
 from rag.manifest import Manifest
 
 logger = logging.getLogger(__name__)
-_POINTER = "CURRENT"
 
 
 class LexicalIndex:
@@ -33,23 +34,30 @@ class LexicalIndex:
 
     def __init__(
         self,
-        retriever,
-        chunk_ids: list[str],
-        chunk_docs: list[str],
+        bm25: SegmentedBM25 | None,
         generation: int,
-        idf: dict[str, float],
         glossary: dict[str, list[str]] | None = None,
         reverse_glossary: dict[str, list[str]] | None = None,
     ) -> None:
-        self._retriever = retriever
+        self._bm25 = bm25
         self.glossary = glossary or {}
         self.reverse_glossary = reverse_glossary or {}
-        self.chunk_ids = chunk_ids
         self.generation = generation
-        self._docs = np.asarray(chunk_docs)
-        self.idf = idf
+        rows = _rows(bm25)
+        self._docs, self._order, live = rows
+        self._live_rows = np.flatnonzero(live)
+        self._all_ids = [cid for segment in (bm25.segments if bm25 else []) for cid in segment.chunk_ids]
+        n = bm25.n_docs if bm25 else 0
+        # Rounded as the index stored them before: the abstainer's fitted signals read these values.
+        self.idf = {t: round(math.log(1 + (n - df + 0.5) / (df + 0.5)), 4) for t, df in (bm25.df if bm25 else {}).items()
+                    if t}
         # A token never seen in the corpus is as rare as the rarest seen one.
-        self.max_idf = max(idf.values(), default=1.0)
+        self.max_idf = max(self.idf.values(), default=1.0)
+
+    @property
+    def chunk_ids(self) -> list[str]:
+        """Ids of the chunks the index holds."""
+        return [self._all_ids[i] for i in self._live_rows]
 
     def chinese_terms(self, question: str) -> list[str]:
         """Words of the reports that translate the English words of ``question`` (see ``rag.bilingual``)."""
@@ -92,39 +100,33 @@ class LexicalIndex:
         """The current index, or None if none was built (or its files are gone; the next ingest rebuilds it)."""
         for _ in range(attempts):
             try:
-                name = (lexical_dir / _POINTER).read_text().strip()
+                state = catalog.read_state(lexical_dir)
+                if state is None:
+                    if (lexical_dir / catalog.POINTER).exists():
+                        logger.warning("the keyword index in %s was written by an older version; search is by "
+                                       "meaning only until `reportqa ingest` rebuilds it", lexical_dir)
+                    return None
+                return cls._load_state(lexical_dir, state)
             except FileNotFoundError:
-                return None
-            try:
-                return cls._load_folder(lexical_dir / name)
-            except FileNotFoundError:
-                # Two builds finished while this one was being read: the pointer names a newer folder now.
-                logger.info("lexical index %s was replaced while being read; reading the pointer again", name)
+                # Two updates finished while this one was being read: the pointer names a newer state now.
+                logger.info("keyword index in %s was replaced while being read; reading the pointer again",
+                            lexical_dir)
         logger.warning("the keyword index in %s is incomplete; search is by meaning only until the next ingest",
                        lexical_dir)
         return None
 
     @classmethod
-    def _load_folder(cls, folder: Path) -> LexicalIndex | None:
-        try:
-            meta = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
-        except ValueError:
-            return None
-        if not {"chunk_ids", "chunk_docs", "generation", "idf"} <= meta.keys():
-            return None  # written by an older version: the next ingest rebuilds it
-        if not meta["chunk_ids"]:
-            return cls(None, [], [], meta["generation"], {})
-        retriever = _bm25s().BM25.load(str(folder), mmap=True, show_progress=False)
-        try:
-            glossary = json.loads((folder / "glossary.json").read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            glossary = {}  # built by an older version: English questions go without Chinese keywords until rebuilt
-        try:
-            reverse = json.loads((folder / "glossary-zh.json").read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            reverse = {}  # likewise for Chinese questions over English reports
-        return cls(retriever, meta["chunk_ids"], meta["chunk_docs"], meta["generation"], meta["idf"], glossary,
-                   reverse)
+    def _load_state(cls, lexical_dir: Path, state: catalog.State) -> LexicalIndex:
+        segments = [Segment.load(catalog.segment_folder(lexical_dir, e.name)) for e in state.segments]
+        bm25 = SegmentedBM25(segments, [s.live_mask(e.deleted) for s, e in zip(segments, state.segments)])
+        folder = lexical_dir / state.folder
+        glossaries = []
+        for name in ("glossary.json", "glossary-zh.json"):
+            try:
+                glossaries.append(json.loads((folder / name).read_text(encoding="utf-8")))
+            except (FileNotFoundError, ValueError):
+                glossaries.append({})  # questions go without translated keywords until the next update
+        return cls(bm25 if segments else None, state.generation, *glossaries)
 
     def coverage(self, tokens: list[str]) -> float:
         """Share (IDF-weighted) of the query's tokens that occur in the corpus at all.
@@ -137,72 +139,46 @@ class LexicalIndex:
         return sum(self.idf[t] for t in tokens if t in self.idf) / total if total else 0.0
 
     def search(self, tokens: list[str], k: int, doc_ids: Iterable[str] | None = None) -> list[tuple[str, float]]:
-        """Top ``k`` chunk ids by BM25 score (only scores above zero)."""
-        if self._retriever is None or not tokens:
+        """Top ``k`` chunk ids by BM25 score (only scores above zero); equal scores in source order."""
+        if self._bm25 is None or not tokens or k <= 0:
             return []
-        scores = np.asarray(self._retriever.get_scores(tokens), dtype=np.float32)
+        scores = self._bm25.scores(tokens)
+        keep = scores > 0
         if doc_ids is not None:
-            scores = np.where(np.isin(self._docs, list(doc_ids)), scores, 0.0)
-        k = min(k, len(scores))
-        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self.chunk_ids[i], float(scores[i])) for i in top if scores[i] > 0]
+            keep &= np.isin(self._docs, list(doc_ids))
+        hits = np.flatnonzero(keep)
+        if len(hits) > k:
+            threshold = np.partition(scores[hits], len(hits) - k)[len(hits) - k]
+            hits = hits[scores[hits] >= threshold]
+        hits = hits[np.lexsort((self._order[hits], -scores[hits]))][:k]
+        return [(self._all_ids[i], float(scores[i])) for i in hits]
+
+
+def _rows(bm25: SegmentedBM25 | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of all segments: its document id, its rank in (source, document, position) order (how one index
+    over every chunk laid them out, which decides between equal scores), and whether it is live."""
+    if bm25 is None:
+        empty = np.zeros(0, dtype=np.int64)
+        return np.zeros(0, dtype=str), empty, np.zeros(0, dtype=bool)
+    docs = [doc for segment in bm25.segments for doc in segment.docs]
+    doc_rank = np.empty(len(docs), dtype=np.int64)
+    doc_rank[sorted(range(len(docs)), key=lambda i: (docs[i].source, docs[i].doc_id))] = np.arange(len(docs))
+    counts = [doc.rows for doc in docs]
+    position = np.arange(sum(counts)) - np.repeat(np.cumsum([0] + counts[:-1]), counts)
+    order = np.repeat(doc_rank, counts) * (max(counts, default=0) + 1) + position
+    row_docs = np.concatenate([s.row_docs() for s in bm25.segments]) if docs else np.zeros(0, dtype=str)
+    return row_docs, order, np.concatenate(bm25.live)
+
+
+def update_lexical_index(lexical_dir: Path, docs_dir: Path, manifest: Manifest) -> int:
+    """Bring the keyword index in line with the manifest's complete documents, touching only those added or removed
+    since it was written (a missing, unreadable or older-format index is built from every document); returns the
+    chunk count."""
+    state = catalog.update(lexical_dir, docs_dir, manifest)
+    return sum(e.live_rows for e in state.segments)
 
 
 def build_lexical_index(lexical_dir: Path, docs_dir: Path, manifest: Manifest) -> int:
-    """Rebuild the BM25 index from the stored tokens of every complete document; returns the chunk count."""
-    bm25s = _bm25s()
-
-    chunk_ids: list[str] = []
-    chunk_docs: list[str] = []
-    corpus: list[list[str]] = []
-    # Chinese questions are given English words only from English reports: the Latin words inside Chinese reports
-    # ("AI", "model") are not what such a question needs translated.
-    english_vocabulary: set[str] = set()
-    for record in sorted(manifest.complete(), key=lambda r: r.source):
-        sidecar = read_sidecar(docs_dir, record.doc_id)
-        if sidecar is None or sidecar.get("content_hash") != record.content_hash:
-            logger.warning("no stored tokens for %s; it is left out of keyword search", record.source)
-            continue
-        for chunk in sidecar["chunks"]:
-            chunk_ids.append(chunk["id"])
-            chunk_docs.append(record.doc_id)
-            corpus.append(chunk["tokens"].split(" ") if chunk["tokens"] else [])
-            if record.lang == "en":
-                english_vocabulary.update(corpus[-1])
-    name = f"g{manifest.generation:06d}"
-    folder = lexical_dir / name
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    if corpus:
-        retriever = bm25s.BM25()
-        retriever.index(corpus, show_progress=False)
-        retriever.save(str(folder), show_progress=False)
-    document_frequency: Counter[str] = Counter()
-    for tokens in corpus:
-        document_frequency.update(set(tokens))
-    n = len(corpus)
-    idf = {t: round(math.log(1 + (n - df + 0.5) / (df + 0.5)), 4) for t, df in document_frequency.items() if t}
-    write_json_atomic(folder / "glossary.json", build_glossary(idf))
-    write_json_atomic(folder / "glossary-zh.json", build_reverse_glossary(english_vocabulary))
-    write_json_atomic(
-        folder / "chunks.json",
-        {"generation": manifest.generation, "chunk_ids": chunk_ids, "chunk_docs": chunk_docs, "idf": idf},
-    )
-    try:
-        previous = (lexical_dir / _POINTER).read_text().strip()
-    except FileNotFoundError:
-        previous = ""
-    write_atomic(lexical_dir / _POINTER, name.encode())
-    for old in lexical_dir.iterdir():
-        if old.is_dir() and old.name not in (name, previous):
-            shutil.rmtree(old, ignore_errors=True)
-    return len(chunk_ids)
-
-
-def _bm25s():
-    import bm25s
-
-    # bm25s sets its own logger to DEBUG on import, which would print to the user's terminal.
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
-    return bm25s
+    """Build the keyword index afresh from the stored tokens of every complete document; returns the chunk count."""
+    state = catalog.update(lexical_dir, docs_dir, manifest, rebuild=True)
+    return sum(e.live_rows for e in state.segments)

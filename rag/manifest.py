@@ -7,6 +7,7 @@ by the next one with no duplicates and no orphans.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -20,6 +21,10 @@ from rag.errors import DataDirError
 from rag.files import write_json_atomic
 
 _PROCESS_START = uuid.uuid4().hex[:8]
+# 2: document ids come from the report's place under its corpus (or uploads) folder and its content, not from its
+# absolute path, and chunk ids from the document id and position. An index written by version 1 is rebuilt by the
+# next ingest (see ``ingest.pipeline``): its ids cannot be matched to the new ones without reading every report.
+MANIFEST_VERSION = 2
 
 
 def process_mark() -> str:
@@ -29,6 +34,9 @@ def process_mark() -> str:
 
 class DocumentRecord(BaseModel):
     doc_id: str
+    # Where the report sits, whatever folder the corpus or data directory is in: "corpus/<relative path>" or
+    # "uploads/<relative path>" (see ``ingest.pipeline.identity_key``). With the content hash it makes ``doc_id``.
+    key: str = ""
     path: str
     source: str
     title: str
@@ -43,11 +51,11 @@ class DocumentRecord(BaseModel):
     status: Literal["pending", "complete"] = "complete"
 
     def chunk_ids(self) -> list[str]:
-        return [chunk_id(self.doc_id, self.content_hash, i) for i in range(self.n_chunks)]
+        return [chunk_id(self.doc_id, i) for i in range(self.n_chunks)]
 
 
 class Manifest(BaseModel):
-    version: int = 1
+    version: int = MANIFEST_VERSION
     embedder: str = ""
     dim: int = 0
     generation: int = 0
@@ -76,10 +84,22 @@ class Manifest(BaseModel):
         self.writer = process_mark()
         write_json_atomic(path, self.model_dump(mode="json"))
 
+    @property
+    def outdated(self) -> bool:
+        """Whether documents were written by an older manifest version (with ids this version does not make)."""
+        return bool(self.documents) and self.version < MANIFEST_VERSION
+
     def complete(self) -> list[DocumentRecord]:
         return [record for record in self.documents.values() if record.status == "complete"]
 
 
-def chunk_id(doc_id: str, content_hash: str, index: int) -> str:
-    """Chunk ids are a function of the document and its content, so re-running an ingest rewrites the same ids."""
-    return f"{doc_id}-{content_hash[:10]}-{index:05d}"
+def document_id(key: str, content_hash: str) -> str:
+    """A report's id: its place under the corpus (``key``) and its bytes, hashed. The same report ingested from a
+    moved corpus, a copied data directory or another machine gets the same id; an edited report gets a new one."""
+    return hashlib.sha256(f"{key}\n{content_hash}".encode("utf-8")).hexdigest()[:16]
+
+
+def chunk_id(doc_id: str, index: int) -> str:
+    """Chunk ids are a function of the document id (which covers its content) and the chunk's position, so
+    re-running an ingest rewrites the same ids."""
+    return f"{doc_id}-{index:05d}"

@@ -9,7 +9,7 @@ import pytest
 
 import filemakers
 from ingest.loaders import load_document
-from ingest.pipeline import document_id, run_ingest
+from ingest.pipeline import run_ingest
 from rag.errors import CorruptDocumentError, UnsupportedFileError
 from rag.lexical import LexicalIndex
 from rag.manifest import Manifest
@@ -136,8 +136,8 @@ def test_nothing_already_in_the_index_is_lost_when_a_report_turns_corrupt(tmp_pa
     settings = Settings(data_dir=tmp_path / "data")
     first = run_ingest(settings, [folder])
     assert first.ok and len(first.added) == 2
-    doc_id = document_id(pdf)
     manifest = Manifest.load(settings.manifest_path)
+    doc_id = next(r.doc_id for r in manifest.documents.values() if r.path == str(pdf.resolve()))
     before = manifest.documents[doc_id]
     store = ChunkStore.open(settings, manifest.embedder, manifest.dim)
     ids_before = sorted(store.collection.get(where={"doc_id": doc_id})["ids"])

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.pipeline import document_id, run_ingest
+from ingest.pipeline import run_ingest
 from rag.lexical import LexicalIndex
 from rag.manifest import Manifest
 from rag.settings import Settings
@@ -75,6 +75,12 @@ def _write_reports(folder: Path, labels=LABELS) -> dict[str, Path]:
     return paths
 
 
+def document_id(settings: Settings, path: Path) -> str | None:
+    """The id the index gave the report at ``path`` as it is now (ids follow the content), or None."""
+    where = str(path.resolve())
+    return next((r.doc_id for r in Manifest.load(settings.manifest_path).documents.values() if r.path == where), None)
+
+
 def _state(settings: Settings) -> dict:
     """Everything an index holds, keyed by document: manifest records, Chroma ids, BM25 ids and sidecar files."""
     manifest = Manifest.load(settings.manifest_path)
@@ -123,7 +129,7 @@ def test_a_second_ingest_of_unchanged_reports_embeds_nothing(settings, reports):
 def test_editing_one_report_re_embeds_only_that_report(settings, reports):
     folder = reports["阿尔法"].parent
     run_ingest(settings, [folder], embedder=FakeEmbedder())
-    doc_id = document_id(reports["贝塔"])
+    doc_id = document_id(settings, reports["贝塔"])
     old_ids = set(Manifest.load(settings.manifest_path).documents[doc_id].chunk_ids())
 
     reports["贝塔"].write_text(_report_text("贝塔", version=2), encoding="utf-8")
@@ -137,14 +143,14 @@ def test_editing_one_report_re_embeds_only_that_report(settings, reports):
     _assert_consistent(state)
     assert not old_ids & set(state["chroma_ids"]), "the old version's chunks are still stored"
     store = ChunkStore.open(settings, "fake", 8)
-    stored = store.collection.get(where={"doc_id": doc_id}, include=["documents"])
+    stored = store.collection.get(where={"doc_id": document_id(settings, reports["贝塔"])}, include=["documents"])
     assert "第2版" in "".join(stored["documents"])
 
 
 def test_a_deleted_report_leaves_chroma_the_keyword_index_and_the_data_folder(settings, reports):
     folder = reports["阿尔法"].parent
     run_ingest(settings, [folder], embedder=FakeEmbedder())
-    doc_id = document_id(reports["伽马"])
+    doc_id = document_id(settings, reports["伽马"])
     gone = set(Manifest.load(settings.manifest_path).documents[doc_id].chunk_ids())
     assert gone
 
@@ -179,7 +185,7 @@ def test_a_report_outside_the_ingested_folder_is_not_removed(settings, tmp_path,
     run_ingest(settings, [other["西格玛"].parent], embedder=FakeEmbedder())
     report = run_ingest(settings, [reports["阿尔法"].parent], embedder=FakeEmbedder())
     assert report.removed == []
-    assert document_id(other["西格玛"]) in Manifest.load(settings.manifest_path).documents
+    assert document_id(settings, other["西格玛"]) in Manifest.load(settings.manifest_path).documents
 
 
 def test_rebuild_starts_over_and_embeds_everything_again(settings, reports):
@@ -198,8 +204,10 @@ def test_rebuild_starts_over_and_embeds_everything_again(settings, reports):
 def test_rebuild_drops_documents_that_are_no_longer_asked_for(settings, tmp_path, reports):
     other = _write_reports(tmp_path / "other", ["西格玛"])
     run_ingest(settings, [other["西格玛"].parent], embedder=FakeEmbedder())
+    dropped = document_id(settings, other["西格玛"])
+    assert dropped is not None
     run_ingest(settings, [reports["阿尔法"].parent], rebuild=True, embedder=FakeEmbedder())
-    assert document_id(other["西格玛"]) not in Manifest.load(settings.manifest_path).documents
+    assert dropped not in Manifest.load(settings.manifest_path).documents
     _assert_consistent(_state(settings))
 
 
@@ -275,7 +283,7 @@ def test_an_ingest_that_died_halfway_through_a_chroma_write_is_undone_and_redone
 def test_a_pending_record_with_stray_chunks_is_rewritten_from_scratch(settings, reports, tmp_path):
     folder = reports["阿尔法"].parent
     run_ingest(settings, [folder], embedder=FakeEmbedder())
-    doc_id = document_id(reports["德尔塔"])
+    doc_id = document_id(settings, reports["德尔塔"])
     manifest = Manifest.load(settings.manifest_path)
     record = manifest.documents[doc_id]
     manifest.documents[doc_id] = record.model_copy(update={"status": "pending"})

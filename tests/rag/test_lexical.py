@@ -46,7 +46,10 @@ def test_rebuilds_keep_only_the_current_and_the_previous_index_on_disk(corpus_in
     lexical_dir = tmp_path / "lexical"
     for generation in range(1, 5):
         _rebuild(lexical_dir, corpus_index, generation)
-    assert sorted(p.name for p in lexical_dir.iterdir() if p.is_dir()) == ["g000003", "g000004"]
+    states = sorted(p.name for p in lexical_dir.iterdir() if p.is_dir() and p.name.startswith("g"))
+    assert states == ["g000003", "g000004"]
+    # Segments are kept only while the current or the previous state uses them.
+    assert len(list((lexical_dir / "segments").iterdir())) == 2
 
 
 def test_questions_never_see_a_missing_index_while_ingests_replace_it(corpus_index, tmp_path):

