@@ -24,7 +24,7 @@ import numpy as np
 
 from ingest.budget import Budget, check_texts_to_embed
 from ingest.chunking import ChunkSpan, cut_long_sentence, split_into_chunks
-from ingest.loaders import SUPPORTED_EXTENSIONS, load_document
+from ingest.loaders import SUPPORTED_EXTENSIONS, check_size, load_document
 from ingest.lock import ingest_lock
 from ingest.ocr import PageOcr
 from ingest.structure import read_structure
@@ -176,6 +176,8 @@ def run_ingest(
                 continue
             replaces = () if previous else _older_versions(manifest, key, path, doc_id)
             try:
+                # A file over the size limit is refused here, without starting a parser for it.
+                check_size(path, int(settings.ingest.max_file_mb * 2**20))
                 item = parser.prepare(path, doc_id, content_hash, config_hash, settings,
                                       is_new=previous is None and not replaces, key=key)
                 item.replaces = replaces

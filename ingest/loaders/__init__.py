@@ -48,9 +48,7 @@ def load_document(
             f"{path}: unsupported file type {path.suffix or '(none)'!r}; supported: {', '.join(SUPPORTED_EXTENSIONS)}"
         )
     try:
-        size = path.stat().st_size
-        if max_bytes is not None and size > max_bytes:
-            raise CorruptDocumentError(f"{path}: {_human_size(size)} is over the {_human_size(max_bytes)} limit")
+        check_size(path, max_bytes)
         data = path.read_bytes()
     except OSError as exc:
         raise CorruptDocumentError(f"{path}: cannot be read ({exc.strerror or exc})") from exc
@@ -66,6 +64,18 @@ def load_document(
     check_chars(path, len(document.text), budget.max_chars)
     # A title from file metadata (PDF /Title, <title>, front matter) has not been through clean_text.
     return replace(document, title=normalise_chars(document.title).strip() or path.stem)
+
+
+def check_size(path: Path, max_bytes: int | None) -> None:
+    """Refuse a file over ``max_bytes`` by its size on disk, before anything reads it.
+
+    Raises:
+        CorruptDocumentError: it is over the limit.
+        OSError: it cannot be examined.
+    """
+    size = path.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        raise CorruptDocumentError(f"{path}: {_human_size(size)} is over the {_human_size(max_bytes)} limit")
 
 
 def _human_size(n_bytes: int) -> str:

@@ -69,8 +69,11 @@ def stand_in():
 
 
 def _engine(settings, stand_in, **llm) -> Engine:
+    # Every chunk of this small shelf is a source in the prompt: what is checked here is what the answerer does with
+    # the sources (the injected note among them), not which of them retrieval ranks into the top five.
     return Engine.from_settings(settings.with_overrides(
-        llm={"base_url": stand_in.base_url, "model": stand_in.model, "timeout_s": 30, **llm}))
+        llm={"base_url": stand_in.base_url, "model": stand_in.model, "timeout_s": 30, **llm},
+        retrieval={"top_k": 10}))
 
 
 @pytest.fixture(scope="module")
