@@ -38,12 +38,18 @@ def test_ctrl_c_during_a_slow_document_stops_the_ingest_promptly_and_the_next_ru
     folder = write_reports(tmp_path / "reports", {k: SMALL_REPORTS[k] for k in ("cloud.md", "chips.md")})
     # Read first (names sort), and slow: a page nested thousands deep, under a depth limit raised to allow it.
     slow = folder / "a-slow.html"
-    slow.write_text("<html><body>" + "<div>" * 8000 + "深处。" + "</div>" * 8000 + "</body></html>", encoding="utf-8")
+    # 40,000 deep: the parser's cost grows with the square of the depth, so even an idle machine is still reading it
+    # well after the 2 s below (8,000 deep was read in under 2 s on an idle CI machine, and the ingest finished).
+    depth = 40_000
+    slow.write_text("<html><body>" + "<div>" * depth + "深处。" + "</div>" * depth + "</body></html>", encoding="utf-8")
     data = tmp_path / "data"
     env = child_env(PYTHONPATH=str(REPO), REPORTQA_INGEST__MAX_NESTING_DEPTH="100000")
     process = subprocess.Popen(
         _ingest_command(folder, data), cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         start_new_session=True,  # its own process group, which is what a terminal's Ctrl-C signals
+        # A shell that runs the test suite in the background ignores SIGINT, and children inherit that; the command
+        # under test runs as from a terminal.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     worker = _wait_for_parser(process)
     time.sleep(2)  # into the slow page
