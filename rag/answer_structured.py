@@ -15,7 +15,6 @@ Every claim is an exact span of a report, cited; nothing is written that the rep
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,6 +22,7 @@ import numpy as np
 
 from rag.answer_extractive import ExtractiveDraft, complete_sentence, display_sentence
 from rag.blocks import Item
+from rag.citations import MARKER_RE
 from rag.evidence import DENSE_WEIGHT, LEXICAL_WEIGHT, DocumentEntry, DocumentFiles, Sentence, coverage
 from rag.lists import rank_lists
 from rag.models import Chunk, Citation, Passage
@@ -55,9 +55,6 @@ class _Quote:
     text: str
 
 
-_MARKER_RE = re.compile(r"\[(\d+)\]")
-
-
 class _Citer:
     """Numbers quotes in the order they are cited; the same span is cited once."""
 
@@ -82,7 +79,7 @@ def join_drafts(first: ExtractiveDraft | None, second: ExtractiveDraft | None) -
     if second is None or not second.citations:
         return first
     offset = len(first.citations)
-    text = _MARKER_RE.sub(lambda m: f"[{int(m.group(1)) + offset}]", second.text)
+    text = MARKER_RE.sub(lambda m: f"[{int(m.group(1)) + offset}]", second.text)
     moved = [c.model_copy(update={"n": c.n + offset}) for c in second.citations]
     return ExtractiveDraft(text=f"{first.text}\n\n{text}", citations=[*first.citations, *moved])
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 from rag.models import Chunk
 from rag.text import fold, sentence_spans
+
+
+MARKER_RE = re.compile(r"\[(\d{1,3})\]")  # a citation marker "[n]" in an answer, n its number
 
 
 def _grams(text: str) -> set[str]:

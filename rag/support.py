@@ -17,13 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.citations import MARKER_RE
 from rag.instructions import injected_payloads, repeats_payload
 from rag.models import Answer, Chunk, Passage, SentenceSupport
 from rag.question import Figure, analyse, find_figures
 from rag.text import cjk_ratio, fold, sentence_spans
 
 _MARKERS_RE = re.compile(r"(?:\s*\[\d{1,3}\])+")
-_MARKER_RE = re.compile(r"\[(\d{1,3})\]")
 _DIGITS_RE = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 # Markers glued to a full stop end the sentence: "… per month.[1] Next …" ("." before "[" is no boundary yet).
@@ -52,7 +52,7 @@ def claims(text: str) -> list[Claim]:
         spans.append([start, end])
     for i in range(1, len(spans)):
         lead = _MARKERS_RE.match(text, spans[i][0])
-        if lead and lead.end() > spans[i][0] and not _MARKER_RE.search(text, spans[i - 1][0], spans[i - 1][1]):
+        if lead and lead.end() > spans[i][0] and not MARKER_RE.search(text, spans[i - 1][0], spans[i - 1][1]):
             spans[i - 1][1] = lead.end()
             spans[i][0] = lead.end()
     out = []
@@ -62,8 +62,8 @@ def claims(text: str) -> list[Claim]:
         if start >= end:
             continue
         sentence = text[start:end]
-        numbers = tuple(dict.fromkeys(int(n) for n in _MARKER_RE.findall(sentence)))
-        bare = _MARKER_RE.sub("", sentence).strip()
+        numbers = tuple(dict.fromkeys(int(n) for n in MARKER_RE.findall(sentence)))
+        bare = MARKER_RE.sub("", sentence).strip()
         if bare or not out:
             out.append(Claim(start, end, bare, numbers))
         else:  # markers alone: they cite for the sentence before
