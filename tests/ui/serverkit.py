@@ -123,3 +123,19 @@ def stop_server(process: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=10)
+
+
+def only_the_server(page, server_url: str) -> None:
+    """Let ``page`` load only from the server (and data:/blob: URLs); every other request is aborted and recorded
+    in ``page.outside_requests``."""
+    page.outside_requests = []
+
+    def route(request_route):
+        url = request_route.request.url
+        if url.startswith(server_url) or url.startswith(("data:", "blob:")):
+            request_route.continue_()
+        else:
+            page.outside_requests.append(url)
+            request_route.abort()
+
+    page.route("**/*", route)

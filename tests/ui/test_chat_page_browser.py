@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from filemakers import make_text
-from serverkit import ARTIFACTS, REPO
+from serverkit import ARTIFACTS, REPO, only_the_server
 
 pytestmark = pytest.mark.slow
 
@@ -53,18 +53,8 @@ def browser(tmp_path_factory):
 @pytest.fixture
 def page(browser, chat_server):
     page = browser.new_page()
-    page.outside_requests = []
     page.console_errors = []
-
-    def only_the_server(route):
-        url = route.request.url
-        if url.startswith(chat_server.url) or url.startswith(("data:", "blob:")):
-            route.continue_()
-        else:
-            page.outside_requests.append(url)
-            route.abort()
-
-    page.route("**/*", only_the_server)
+    only_the_server(page, chat_server.url)
     page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
     yield page
     page.close()

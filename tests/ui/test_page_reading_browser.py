@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from filemakers import make_text
-from serverkit import ARTIFACTS, start_server, stop_server
+from serverkit import ARTIFACTS, only_the_server, start_server, stop_server
 from test_chat_page_browser import _ask, browser  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow
@@ -89,21 +89,13 @@ def reading_server(tmp_path_factory):
 @pytest.fixture
 def page(browser, reading_server):  # noqa: F811
     page = browser.new_page()
-    page.outside_requests, page.dialogs = [], []
-
-    def only_the_server(route):
-        url = route.request.url
-        if url.startswith(reading_server.url) or url.startswith(("data:", "blob:")):
-            route.continue_()
-        else:
-            page.outside_requests.append(url)
-            route.abort()
+    page.dialogs = []
+    only_the_server(page, reading_server.url)
 
     def dismiss(dialog):
         page.dialogs.append(dialog.message)
         dialog.dismiss()
 
-    page.route("**/*", only_the_server)
     page.on("dialog", dismiss)
     page.goto(reading_server.url)
     page.locator("#rq-question textarea").wait_for(timeout=60_000)
