@@ -1,5 +1,5 @@
 """The list, summary and comparison question sets: they load, meet their size and mix, quote their documents
-exactly, use only the tuning half of the external set, and ask nothing another set already asks."""
+exactly, use only their own half of the external set, and ask nothing another set already asks."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.external_split import TUNE, document_halves
+from eval.external_split import HELDOUT, TUNE, document_halves
 from eval.metrics import normalise
 from eval.questions import NUGGET_TYPES, load_questions
 
@@ -22,12 +22,19 @@ LISTS_DEV = QUESTIONS / "reports-lists-dev.jsonl"
 # Held out: written the same way about other lists and sections, measured but never tuned on.
 LISTS_TEST = QUESTIONS / "reports-lists-test.jsonl"
 LISTS_EXTERNAL = EXTERNAL / "questions-lists-dev.jsonl"
+# Written from the documents alone, before any answer was looked at; to be split by id parity (odd numbers tune,
+# even numbers are held out) before any answer is looked at.
+LISTS_C = QUESTIONS / "reports-lists-c.jsonl"
+# Held out: only documents of the held-out half of the external set; only ever measured.
+LISTS_EXTERNAL_HELDOUT = EXTERNAL / "questions-lists-heldout.jsonl"
 
 # set → (id prefix, folder of its documents)
 SETS = {
     LISTS_DEV: ("ldev-", CORPUS),
     LISTS_TEST: ("ltest-", CORPUS),
     LISTS_EXTERNAL: ("lext-", EXTERNAL / "docs"),
+    LISTS_C: ("lc-", CORPUS),
+    LISTS_EXTERNAL_HELDOUT: ("lhx-", EXTERNAL / "docs"),
 }
 TYPE_PREFIX = {"list": "list-", "summary": "sum-", "comparison": "cmp-"}
 # Evidence in the hand-written report sets must match cleaned chunk text, which has lost its Markdown markup.
@@ -93,10 +100,51 @@ def test_the_external_set_has_sixteen_or_more_questions_of_every_kind_in_both_la
     assert sources == {"squad2", "cmrc", "drcd"}
 
 
-def test_the_external_set_uses_only_documents_of_the_tuning_half():
+@pytest.mark.parametrize(("path", "half"), [(LISTS_EXTERNAL, TUNE), (LISTS_EXTERNAL_HELDOUT, HELDOUT)],
+                         ids=["lists-dev-tuning-half", "lists-heldout-held-out-half"])
+def test_each_external_set_uses_only_documents_of_its_own_half(path, half):
     halves = document_halves([p.name for p in (EXTERNAL / "docs").iterdir() if p.is_file()])
-    used = {d for q in load_questions(LISTS_EXTERNAL) for d in q.docs}
-    assert used and all(halves.get(d) == TUNE for d in used), sorted(d for d in used if halves.get(d) != TUNE)
+    used = {d for q in load_questions(path) for d in q.docs}
+    assert used and all(halves.get(d) == half for d in used), sorted(d for d in used if halves.get(d) != half)
+
+
+def id_number(question) -> int:
+    return int(question.id.rsplit("-", 1)[1])
+
+
+def test_the_third_report_set_has_the_agreed_mix_over_all_five_reports():
+    questions, types, langs = counts(LISTS_C)
+    assert len(questions) == 24
+    assert types == {"list": 14, "summary": 5, "comparison": 5}, types
+    assert langs["en"] >= 8 and langs["zh"] >= 8, langs
+    comparisons = [q for q in questions if q.type == "comparison"]
+    assert sum(len(q.docs) >= 2 for q in comparisons) >= 2
+    assert sum(len(q.docs) == 1 for q in comparisons) >= 2, "no comparison of two entities of one report"
+    assert sum(bool(q.model_extra.get("silent_docs")) for q in comparisons) >= 2
+    assert {d for q in questions for d in q.docs} == {p.name for p in CORPUS.iterdir() if p.is_file()}
+    sizes = [len(q.nuggets) for q in questions if q.type == "list"]
+    assert min(sizes) <= 3 and max(sizes) >= 8, sizes
+
+
+def test_splitting_the_third_report_set_by_id_parity_gives_each_half_every_kind_and_language():
+    questions = load_questions(LISTS_C)
+    for parity in (0, 1):
+        half = [q for q in questions if id_number(q) % 2 == parity]
+        assert {q.type for q in half} == NUGGET_TYPES, parity
+        assert {q.lang for q in half} == {"zh", "en"}, parity
+        assert any(q.model_extra.get("silent_docs") for q in half), f"half {parity} has no silent comparison"
+        assert {d for q in half for d in q.docs} == {p.name for p in CORPUS.iterdir() if p.is_file()}, parity
+
+
+def test_the_external_held_out_set_has_sixteen_questions_of_every_kind_from_all_three_sources():
+    questions, types, langs = counts(LISTS_EXTERNAL_HELDOUT)
+    assert len(questions) == 16
+    assert types == {"list": 10, "summary": 3, "comparison": 3}, types
+    assert langs["en"] >= 5 and langs["zh"] >= 5, langs
+    assert {d.split("-", 1)[0] for q in questions for d in q.docs} == {"squad2", "cmrc", "drcd"}
+    comparisons = [q for q in questions if q.type == "comparison"]
+    assert any(len(q.docs) >= 2 for q in comparisons)
+    assert any(q.model_extra.get("silent_docs") for q in comparisons)
 
 
 @pytest.mark.parametrize("path", list(SETS), ids=lambda p: p.stem)
