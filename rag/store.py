@@ -190,11 +190,17 @@ class ChunkStore:
                 )
             )
         if nodes:
-            self.vector_store.add(nodes)
+            try:
+                self.vector_store.add(nodes)
+            except Exception as exc:
+                raise self._unavailable(exc) from exc
 
     def delete_document(self, doc_id: str) -> None:
         """Remove every chunk of one document (safe to repeat)."""
-        self.collection.delete(where={"document_id": doc_id})
+        try:
+            self.collection.delete(where={"document_id": doc_id})
+        except Exception as exc:
+            raise self._unavailable(exc) from exc
 
     def query(
         self, embedding: np.ndarray, k: int, doc_ids: Iterable[str] | None = None, langs: Iterable[str] | None = None
