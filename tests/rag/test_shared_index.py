@@ -18,6 +18,7 @@ from rag.errors import StoreUnavailableError
 from rag.index.server import ServerIndex
 from rag.manifest import Manifest
 from rag.settings import Settings
+from rag.status import index_status
 from rag.store import open_client
 
 pytestmark = pytest.mark.slow
@@ -97,6 +98,10 @@ def test_a_machine_that_never_ingested_answers_as_the_one_that_did(chroma_server
     # B's keyword search works from its own cache, built from the server.
     passages = on_b.retrieve("混合云 部署", k=3).passages
     assert passages[0].chunk.title == "云计算市场观察" and passages[0].bm25_score is not None
+    # And `reportqa status` on a third, fresh data directory describes the server's index.
+    status = index_status(machine(tmp_path, "c", chroma_server))
+    assert len(status["documents"]) == len(REPORTS) and status["problems"] == [], status["problems"]
+    assert status["chunks"] == sum(d["chunks"] for d in status["documents"])
 
 
 def test_the_same_reports_from_another_folder_or_a_copied_data_dir_write_nothing_twice(
