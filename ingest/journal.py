@@ -129,7 +129,7 @@ class Journal:
             logger.warning("removing parts and vectors of document %s, which has no record", doc_id)
             self.server.delete_document(doc_id)
         return {r.doc_id for r in complete
-                if self.server.document_counts(r.doc_id) != (held[r.doc_id][1]["parts"], held[r.doc_id][1]["sentences"])}
+                if self.server.document_counts(r.doc_id) != tuple(held[r.doc_id][1][k] for k in ("parts", "sentences"))}
 
     def write_document(self, record: DocumentRecord, chunks: list, content: dict[str, Any], vectors: np.ndarray,
                        manifest: Manifest, store: ChunkStore) -> None:
