@@ -222,3 +222,20 @@ def test_an_ingest_cut_off_by_the_server_resumes_with_no_duplicates_or_orphans(
     report = run_ingest(a, embedder=embedder)  # waits out the dead run's lock (2 s), then finishes its work
     assert report.ok and len(report.unchanged) == 1 and len(report.added) == len(REPORTS) - 1
     assert_consistent(server_inventory(a), len(REPORTS))
+
+
+def test_vectors_lost_on_the_server_are_written_again_and_entries_without_a_record_are_removed(
+    chroma_server, tmp_path, embedder
+):
+    a = machine(tmp_path, "a", chroma_server, REPORTS)
+    assert run_ingest(a, embedder=embedder).ok
+    index = ServerIndex.open(a)
+    victim = sorted(index.records())[0]
+    index.sentences.delete(where={"doc_id": victim})  # a restored backup, a lost write
+    index.documents.add(ids=["ghost/part0000"], documents=["{}"], embeddings=[[0.0]],
+                        metadatas=[{"entry": "part", "doc_id": "ghost", "n": 0}])  # left by a writer that lost its lock
+
+    report = run_ingest(a, embedder=embedder)
+    assert report.ok and report.updated == [index.records()[victim][0].source]
+    assert_consistent(server_inventory(a), len(REPORTS))
+
