@@ -1,8 +1,9 @@
 """Ingest: read → clean → split → embed → write to the store, only for what changed.
 
 Change detection is keyed on a content hash per document (plus the chunking and embedder configuration). The
-manifest journals every document write (see ``rag.manifest``), so an ingest killed at any instant leaves a usable
-index and the next run completes it with no duplicate chunks. One broken file never stops the others.
+journal records every document write (see ``ingest.journal``; with a Chroma server, in the server), so an ingest
+killed at any instant leaves a usable index and the next run completes it with no duplicate chunks. One broken file
+never stops the others.
 """
 
 from __future__ import annotations
@@ -125,7 +126,8 @@ def run_ingest(
 
     Raises:
         EmbedderMismatchError: the index was built by another embedder (use ``rebuild``).
-        IngestLockedError: another ingest holds the data directory.
+        IngestLockedError: another ingest holds the data directory (or the server's index), or this one lost the
+            server's lock.
         DataDirError, StoreUnavailableError: the index cannot be written at all.
     """
     started = time.perf_counter()
