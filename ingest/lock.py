@@ -1,5 +1,5 @@
 """One writer at a time per data directory: two ingests (two CLIs, or an upload during a CLI ingest) never
-interleave their writes."""
+interleave their writes; with a Chroma server, one writer at a time per server index as well (``index_lock``)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,28 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from rag.errors import DataDirError, IngestLockedError
+from rag.index.server_lock import ServerLock
+from rag.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_WAIT_S = float(os.environ.get("REPORTQA_LOCK_WAIT_S", "600"))
+
+
+@contextmanager
+def index_lock(settings: Settings, wait_s: float = DEFAULT_WAIT_S) -> Iterator[ServerLock | None]:
+    """The data directory's lock, and with a server URL the server's ingest lock too (``rag.index.server_lock``),
+    which is yielded so the ingest can check it is still held before each commit.
+
+    Raises:
+        IngestLockedError: another ingest still holds one of them after ``wait_s``.
+    """
+    with ingest_lock(settings.lock_path, wait_s):
+        if not settings.store.chroma_url:
+            yield None
+            return
+        with ServerLock(settings).held(wait_s) as lock:
+            yield lock
 
 
 @contextmanager

@@ -1,8 +1,9 @@
 """Ingest: read → clean → split → embed → write to the store, only for what changed.
 
 Change detection is keyed on a content hash per document (plus the chunking and embedder configuration). The
-manifest journals every document write (see ``rag.manifest``), so an ingest killed at any instant leaves a usable
-index and the next run completes it with no duplicate chunks. One broken file never stops the others.
+journal records every document write (see ``ingest.journal``; with a Chroma server, in the server), so an ingest
+killed at any instant leaves a usable index and the next run completes it with no duplicate chunks. One broken file
+never stops the others.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import errno
 import hashlib
 import logging
 import os
-import shutil
 import stat
 import time
 import unicodedata
@@ -25,17 +25,17 @@ import numpy as np
 from ingest.budget import Budget, check_texts_to_embed
 from ingest.chunking import ChunkSpan, cut_long_sentence, split_into_chunks
 from ingest.loaders import SUPPORTED_EXTENSIONS, check_size, load_document
-from ingest.lock import ingest_lock
+from ingest.journal import Journal
+from ingest.lock import index_lock
 from ingest.ocr import PageOcr
 from ingest.structure import read_structure
 from ingest.worker import make_parser
 from rag.blocks import STRUCTURE_VERSION
-from rag.docfiles import remove_sidecar, sidecar_path, write_sentence_vectors, write_sidecar
 from rag.embedders import Embedder, make_embedder
 from rag.errors import CorruptDocumentError, DataDirError, EmbedderMismatchError, UnsupportedFileError
 from rag.files import printable
 from rag.lexical import update_lexical_index
-from rag.manifest import MANIFEST_VERSION, DocumentRecord, Manifest, chunk_id, document_id
+from rag.manifest import DocumentRecord, Manifest, chunk_id, document_id
 from rag.models import Chunk
 from rag.settings import Settings
 from rag.store import ChunkStore, forget_cached_database
@@ -126,7 +126,8 @@ def run_ingest(
 
     Raises:
         EmbedderMismatchError: the index was built by another embedder (use ``rebuild``).
-        IngestLockedError: another ingest holds the data directory.
+        IngestLockedError: another ingest holds the data directory (or the server's index), or this one lost the
+            server's lock.
         DataDirError, StoreUnavailableError: the index cannot be written at all.
     """
     started = time.perf_counter()
@@ -140,11 +141,15 @@ def run_ingest(
             "check it is a writable folder, or point --data-dir / REPORTQA_DATA_DIR elsewhere"
         ) from exc
     # The parser (a worker process, see ingest.worker) is killed on any exit, Ctrl-C included.
-    with ingest_lock(settings.lock_path), make_parser(settings, _prepare) as parser:
+    with index_lock(settings) as lock, make_parser(settings, _prepare) as parser:
         embedder = embedder or make_embedder(settings)
+        journal = Journal(settings, lock)
         if rebuild:
-            _wipe(settings)
-        manifest = _load_manifest(settings, report)
+            journal.wipe()
+        manifest, warning = journal.load()
+        if warning:
+            logger.warning(warning)
+            report.warnings.append(FileWarning(settings.store.chroma_url or str(settings.data_dir), warning))
         if manifest.embedder and (manifest.embedder, manifest.dim) != (embedder.name, embedder.dim):
             raise EmbedderMismatchError(
                 f"the index was built with {manifest.embedder} ({manifest.dim}-d) but the configured embedder is "
@@ -153,8 +158,8 @@ def run_ingest(
         forget_cached_database(settings, manifest)  # another process wrote last: write on top of what is on disk
         store = ChunkStore.open(settings, embedder.name, embedder.dim, create=True)
         manifest.embedder, manifest.dim = embedder.name, embedder.dim
-        changed = _recover_pending(manifest, store, settings)
-        damaged = _damaged_documents(manifest, store, settings)
+        changed = journal.recover_pending(manifest, store)
+        damaged = journal.damaged(manifest, store)
 
         files, report.failed = discover(roots, settings.ingest.extensions)
         config_hash = _config_hash(settings, embedder.name)
@@ -201,10 +206,10 @@ def run_ingest(
             embed_started = time.perf_counter()
             vectors = _embed(embedder, item.embed_texts, settings.ingest.embed_batch_size, done, total, item, progress)
             report.embed_seconds += time.perf_counter() - embed_started
-            _write_document(item, vectors, manifest, store, settings)
+            journal.write_document(item.record, item.chunks, item.sidecar, vectors, manifest, store)
             for older in item.replaces:
                 if older.doc_id in manifest.documents and older.doc_id not in seen:
-                    _remove_document(older, manifest, store, settings)
+                    journal.remove_document(older, manifest, store)
             done += len(item.embed_texts)
             report.chunks_written += len(item.chunks)
             (report.added if item.is_new else report.updated).append(item.record.source)
@@ -213,12 +218,12 @@ def run_ingest(
         scanned = _scanned_keys(roots, settings)
         for record in list(manifest.documents.values()):
             if record.doc_id not in seen and _gone(record, roots, scanned):
-                _remove_document(record, manifest, store, settings)
+                journal.remove_document(record, manifest, store)
                 report.removed.append(record.source)
                 changed = True
 
         if changed:
-            manifest.save(settings.manifest_path)
+            journal.save(manifest)
         # Brings the keyword index in line with the manifest: only the documents added or removed since it was
         # last written are touched (see ``rag.lexical``); a missing or unreadable one is built again.
         update_lexical_index(settings.lexical_dir, settings.docs_dir, manifest)
@@ -229,14 +234,15 @@ def run_ingest(
 def remove_documents(settings: Settings, doc_ids: Iterable[str]) -> list[str]:
     """Take documents out of the index (the files on disk are not touched); returns their sources."""
     removed = []
-    with ingest_lock(settings.lock_path):
-        manifest = Manifest.load(settings.manifest_path)
+    with index_lock(settings) as lock:
+        journal = Journal(settings, lock)
+        manifest, _ = journal.load()
         forget_cached_database(settings, manifest)
         store = ChunkStore.open(settings, manifest.embedder, manifest.dim)
         for doc_id in doc_ids:
             record = manifest.documents.get(doc_id)
             if record is not None:
-                _remove_document(record, manifest, store, settings)
+                journal.remove_document(record, manifest, store)
                 removed.append(record.source)
         if removed:
             update_lexical_index(settings.lexical_dir, settings.docs_dir, manifest)
@@ -311,16 +317,6 @@ def _path_problem(path: Path) -> str:
     return ""
 
 
-def _load_manifest(settings: Settings, report: IngestReport) -> Manifest:
-    """The manifest; one written by an older version (other document ids) is dropped with the whole index, and the
-    report says so."""
-    manifest = Manifest.load(settings.manifest_path)
-    if manifest.outdated:
-        report.warnings.append(FileWarning(str(settings.data_dir), _outdated_message(manifest)))
-        logger.warning(report.warnings[-1].message)
-        _wipe(settings)
-        manifest = Manifest.load(settings.manifest_path)
-    return manifest
 
 
 def _identify(path: Path, roots: Sequence[Path], settings: Settings, report: IngestReport) -> tuple[str, str, str] | None:
@@ -541,75 +537,16 @@ def _embed(
     return np.vstack(parts) if parts else np.zeros((0, embedder.dim), dtype=np.float32)
 
 
-def _write_document(
-    item: _Prepared, vectors: np.ndarray, manifest: Manifest, store: ChunkStore, settings: Settings
-) -> None:
-    # Journal first: if we die below, the next run sees "pending" and rewrites this document from scratch.
-    manifest.documents[item.record.doc_id] = item.record
-    manifest.save(settings.manifest_path)
-    n_chunks = len(item.chunks)
-    write_sidecar(settings.docs_dir, item.record.doc_id, item.sidecar)
-    write_sentence_vectors(settings.docs_dir, item.record.doc_id, vectors[n_chunks:])
-    store.delete_document(item.record.doc_id)
-    store.add(item.chunks, vectors[:n_chunks], context=[c["section"] for c in item.sidecar["chunks"]])
-    manifest.documents[item.record.doc_id] = item.record.model_copy(update={"status": "complete"})
-    manifest.generation += 1
-    manifest.save(settings.manifest_path)
 
 
-def _remove_document(record: DocumentRecord, manifest: Manifest, store: ChunkStore, settings: Settings) -> None:
-    manifest.documents[record.doc_id] = record.model_copy(update={"status": "pending"})
-    manifest.save(settings.manifest_path)
-    store.delete_document(record.doc_id)
-    remove_sidecar(settings.docs_dir, record.doc_id)
-    del manifest.documents[record.doc_id]
-    manifest.generation += 1
-    manifest.save(settings.manifest_path)
 
 
-def _recover_pending(manifest: Manifest, store: ChunkStore, settings: Settings) -> bool:
-    """Undo the half-written documents of an interrupted ingest; they are ingested again like new ones."""
-    pending = [r for r in manifest.documents.values() if r.status == "pending"]
-    for record in pending:
-        logger.info("finishing an interrupted write of %s", record.source)
-        store.delete_document(record.doc_id)
-        remove_sidecar(settings.docs_dir, record.doc_id)
-        del manifest.documents[record.doc_id]
-    if pending:
-        manifest.generation += 1
-        manifest.save(settings.manifest_path)
-    return bool(pending)
 
 
-def _damaged_documents(manifest: Manifest, store: ChunkStore, settings: Settings) -> set[str]:
-    """Complete documents whose chunks or text file are gone (a deleted or restored Chroma folder, a lost file).
-
-    The manifest alone would call them unchanged and the index would stay broken; they are written again instead.
-    The per-document check runs only when the store's count disagrees with the manifest, so it costs nothing
-    on a healthy index.
-    """
-    complete = manifest.complete()
-    damaged = {r.doc_id for r in complete if not sidecar_path(settings.docs_dir, r.doc_id).exists()}
-    if store.count() != sum(r.n_chunks for r in complete):
-        damaged.update(r.doc_id for r in complete if len(store.get(r.chunk_ids())) != r.n_chunks)
-    if damaged:
-        logger.warning("%d document(s) are missing from the index; writing them again", len(damaged))
-    return damaged
 
 
-def _outdated_message(manifest: Manifest) -> str:
-    return (
-        f"the index was written by an older version (manifest version {manifest.version}, document ids from absolute "
-        f"paths; this version is {MANIFEST_VERSION}, ids from the place in the corpus and the content); it is "
-        f"rebuilt: every report is read and embedded again"
-    )
 
 
-def _wipe(settings: Settings) -> None:
-    ChunkStore.drop(settings)
-    for target in (settings.docs_dir, settings.lexical_dir):
-        shutil.rmtree(target, ignore_errors=True)
-    settings.manifest_path.unlink(missing_ok=True)
 
 
 def _config_hash(settings: Settings, embedder_name: str) -> str:

@@ -29,6 +29,7 @@ from rag.answer_structured import (
 from rag.embedders import Embedder, make_embedder
 from rag.errors import EmptyIndexError, LLMUnavailableError, ReportQAError
 from rag.evidence import DocumentFiles, Sentence, rerank_by_evidence, score_sentences
+from rag.index.mirror import Mirror
 from rag.lexical import LexicalIndex
 from rag.manifest import DocumentRecord, Manifest
 from rag.messages import problem_text, refusal_text
@@ -83,6 +84,7 @@ class Engine:
         self.manifest = Manifest()
         self.lexical: LexicalIndex | None = None
         self._llm = None
+        self._mirror = Mirror(settings) if settings.store.chroma_url else None  # the server holds the index
         self.abstainer = Abstainer.load(embedder.name, settings.answer.refusal_threshold)
         self.refresh()
 
@@ -102,6 +104,8 @@ class Engine:
 
     def refresh(self) -> None:
         """Pick up a newer manifest and lexical index if an ingest has changed them (cheap when nothing has)."""
+        if self._mirror is not None and self._mirror.sync() == "rebuilt":
+            self.store = ChunkStore.open(self.settings, self.embedder.name, self.embedder.dim)
         path = self.settings.manifest_path
         try:
             stat = path.stat()

@@ -63,6 +63,10 @@ class Manifest(BaseModel):
     # The process that saved it last. Another process that reads it knows its own embedded Chroma state may be
     # older than the database on disk (see ``rag.store.forget_cached_database``).
     writer: str = ""
+    # With a Chroma server: the server index this data directory mirrors (its documents collection's id) and the
+    # revision it was copied at (see ``rag.index.mirror``); empty for an embedded index.
+    origin: str = ""
+    revision: int = 0
 
     @property
     def written_elsewhere(self) -> bool:

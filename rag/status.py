@@ -17,6 +17,9 @@ def index_status(settings: Settings) -> dict[str, Any]:
     """
     from rag.store import ChunkStore
 
+    problems: list[str] = []
+    if settings.store.chroma_url:
+        problems.extend(_server_problems(settings))
     manifest = Manifest.load(settings.manifest_path)
     documents = [
         {
@@ -31,7 +34,6 @@ def index_status(settings: Settings) -> dict[str, Any]:
         }
         for r in sorted(manifest.complete(), key=lambda r: r.source)
     ]
-    problems: list[str] = []
     stored_chunks = None
     if manifest.embedder:
         try:
@@ -62,3 +64,19 @@ def index_status(settings: Settings) -> dict[str, Any]:
         "documents": documents,
         "problems": problems,
     }
+
+
+def _server_problems(settings: Settings) -> list[str]:
+    """Bring this data directory's copy of the server's index up to date (``rag.index.mirror``), so the status
+    describes what the server holds; the problems found on the way."""
+    from rag.index.mirror import Mirror
+
+    try:
+        mirror = Mirror(settings)
+        mirror.sync(verify=True)
+    except ReportQAError as exc:
+        return [str(exc)]
+    if mirror.server is None:
+        return [f"the server {settings.store.chroma_url} holds no shared index (documents collection) yet; "
+                "run `reportqa ingest`"]
+    return []

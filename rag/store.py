@@ -1,12 +1,13 @@
-"""The vector store: Chroma, written through llama-index's ``ChromaVectorStore``.
+"""The vector store: one Chroma collection of chunk vectors, written and read with chromadb directly.
 
 Embedded (``PersistentClient`` in the data directory) by default; ``store.chroma_url`` switches to a Chroma server.
 The collection is created without a Chroma embedding function (we always pass vectors, so Chroma never tries to
 download its ONNX model) in cosine space, and records which embedder made its vectors.
 
-Writes go through ``ChromaVectorStore`` (its node format and ``ref_doc_id`` bookkeeping). Reads query the same
-collection with chromadb directly: importing llama-index costs about 1.5 s, half the start-up budget of a
-``reportqa ask`` that must answer within 3 s, and the query path needs nothing from it.
+One storage path: chunks were once written through llama-index's ``ChromaVectorStore`` and read around it. Reading
+through it would cost every ``reportqa ask`` the 1.5 s of importing llama-index (half its 3 s start-up budget) for
+nothing the query needs, so neither path uses it: a chunk is its text, its vector and the metadata below. Indexes
+written the old way hold the same keys (plus llama-index's own, ignored) and stay readable and deletable.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ _forgotten_for: dict[str, tuple[str, int]] = {}
 _cache_lock = threading.Lock()
 
 _METADATA_KEYS = ("doc_id", "index", "source", "title", "section", "page", "start", "end", "lang")
+WRITE_BATCH = 1000  # chunks per request (a server refuses requests over about 32 MB)
 
 
 def open_client(settings: Settings):
@@ -103,13 +105,12 @@ def forget_cached_database(settings: Settings, manifest: Manifest) -> None:
 
 
 class ChunkStore:
-    """One Chroma collection of chunk vectors: written through llama-index's ``ChromaVectorStore``, read directly."""
+    """One Chroma collection of chunk vectors."""
 
     def __init__(self, client, collection, url: str | None = None, path: str | None = None, epoch: int = 0) -> None:
         self.client = client
         self.collection = collection
         self.url = url
-        self._vector_store = None
         self._path = path  # the embedded database's path, None for a server
         self._epoch = epoch
 
@@ -117,15 +118,6 @@ class ChunkStore:
     def stale(self) -> bool:
         """Whether this (embedded) store predates a re-read of the database from disk; reopen it then."""
         return self._path is not None and _cache_epochs.get(self._path, 0) != self._epoch
-
-    @property
-    def vector_store(self):
-        """llama-index's view of the collection, built on first write."""
-        if self._vector_store is None:
-            from llama_index.vector_stores.chroma import ChromaVectorStore
-
-            self._vector_store = ChromaVectorStore(chroma_collection=self.collection)
-        return self._vector_store
 
     @classmethod
     def open(cls, settings: Settings, embedder_name: str, dim: int, create: bool = False) -> ChunkStore:
@@ -171,30 +163,29 @@ class ChunkStore:
 
     def add(self, chunks: Sequence[Chunk], embeddings: np.ndarray, context: Sequence[str] | None = None) -> None:
         """Write chunks with their vectors. ``context`` (e.g. the section path) is stored beside each chunk."""
-        from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
-
-        nodes = []
-        for i, (chunk, vector) in enumerate(zip(chunks, embeddings, strict=True)):
+        metadatas = []
+        for i, chunk in enumerate(chunks):
             metadata = {key: _to_meta(getattr(chunk, key)) for key in _METADATA_KEYS}
             if context is not None:
                 metadata["context"] = context[i]
-            nodes.append(
-                TextNode(
-                    id_=chunk.id,
-                    text=chunk.text,
-                    metadata=metadata,
-                    embedding=[float(x) for x in vector],
-                    relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=chunk.doc_id)},
-                    excluded_embed_metadata_keys=list(metadata),
-                    excluded_llm_metadata_keys=list(metadata),
-                )
-            )
-        if nodes:
-            self.vector_store.add(nodes)
+            metadatas.append(metadata)
+        vectors = np.asarray(embeddings, dtype=np.float32)
+        if len(vectors) != len(chunks):
+            raise ValueError(f"{len(chunks)} chunks but {len(vectors)} vectors")
+        try:
+            for i in range(0, len(chunks), WRITE_BATCH):
+                batch = slice(i, i + WRITE_BATCH)
+                self.collection.upsert(ids=[c.id for c in chunks[batch]], embeddings=vectors[batch],
+                                       documents=[c.text for c in chunks[batch]], metadatas=metadatas[batch])
+        except Exception as exc:
+            raise self._unavailable(exc) from exc
 
     def delete_document(self, doc_id: str) -> None:
         """Remove every chunk of one document (safe to repeat)."""
-        self.collection.delete(where={"document_id": doc_id})
+        try:
+            self.collection.delete(where={"doc_id": doc_id})
+        except Exception as exc:
+            raise self._unavailable(exc) from exc
 
     def query(
         self, embedding: np.ndarray, k: int, doc_ids: Iterable[str] | None = None, langs: Iterable[str] | None = None

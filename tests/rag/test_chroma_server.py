@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from chroma_server import ChromaServer
 from ingest.pipeline import run_ingest
 from rag.embedders import make_embedder
 from rag.errors import StoreUnavailableError
@@ -14,16 +13,6 @@ from rag.settings import Settings
 from rag.store import ChunkStore
 
 pytestmark = pytest.mark.slow
-
-@pytest.fixture
-def chroma_server(tmp_path):
-    server = ChromaServer(tmp_path / "chroma-server", tmp_path / "chroma.log")
-    try:
-        server.start(timeout=60)
-        yield server
-    finally:
-        server.stop()
-
 
 @pytest.fixture
 def two_reports(tmp_path):
