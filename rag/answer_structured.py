@@ -377,15 +377,11 @@ class Subject:
     forms: frozenset[str] = frozenset()
 
 
-def comparison_subjects(
-    question: Question, titles: Sequence[tuple[str, str]], labels: dict[str, str] | None = None
-) -> list[Subject]:
-    """The reports the question names (two or more), else the names it gives (two or more), else none.
-    ``titles``: what each report may be called by (see ``named_reports``); ``labels``: how to show each report
-    (default: its entry of ``titles``)."""
+def comparison_subjects(question: Question, titles: Sequence[tuple[str, str]]) -> list[Subject]:
+    """The reports the question names (two or more), else the names it gives (two or more), else none."""
     reports = named_reports(question, titles)
     if len(reports) >= 2:
-        return [Subject((labels or {}).get(doc_id, title), doc_id) for doc_id, title in titles if doc_id in reports]
+        return [Subject(title, doc_id) for doc_id, title in titles if doc_id in reports]
     folded_titles = " ".join(fold(title) for _, title in titles)
     names = [e for e in question.entities if fold(e) not in folded_titles]
     if len(names) >= 2:

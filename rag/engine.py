@@ -13,7 +13,6 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, Literal
 
 from rag.abstain import Abstainer, Decision, measure_signals
@@ -45,7 +44,6 @@ logger = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
 Mode = Literal["extractive", "llm"]
-_FILE_WORD_SEPARATORS = re.compile(r"[-_.\s]+")
 _SENTENCE_ENDS = tuple("。！？；.!?;…”」\"")
 _CONTINUATION_END_RE = re.compile(r"[。！？；!?;…]|\n")
 
@@ -294,8 +292,7 @@ class Engine:
         summary when asked for and the structure holds one, else the few best sentences. ``asked`` carries the
         question's terms in both languages."""
         titles = self._titles()
-        subjects = (comparison_subjects(asked, titles, {r.doc_id: r.title for r in self.manifest.complete()})
-                    if asked.kind == "comparison" else [])
+        subjects = comparison_subjects(asked, titles) if asked.kind == "comparison" else []
         if subjects:
             topic = topic_query(asked, search_query, subjects)
             return compose_comparison(asked, [self._evidence_on(asked, topic, s, found) for s in subjects], self.files)
@@ -316,10 +313,7 @@ class Engine:
         return draft
 
     def _titles(self) -> list[tuple[str, str]]:
-        """(doc id, what a question may call the report by): its title and the words of its file name, which
-        often name the publisher or the topic in English ("analysys-2025-ai-industry-ten-trends.txt")."""
-        return [(r.doc_id, f"{r.title} {_FILE_WORD_SEPARATORS.sub(' ', Path(r.source).stem)}")
-                for r in self.manifest.complete()]
+        return [(r.doc_id, r.title) for r in self.manifest.complete()]
 
     def _evidence_on(self, asked: Question, search_query: str, subject: Subject, found: Gathered) -> SubjectEvidence:
         """The evidence on one subject of a comparison: for a report, a search of that report alone, which the

@@ -228,14 +228,6 @@ def test_a_comparison_names_the_items_of_the_list_each_report_sets_its_view_out_
     assert {c.chunk.title for c in answer.citations} == {"2030年城市出行报告", "Grid Storage Outlook"}
 
 
-def test_a_report_can_be_named_by_the_words_of_its_file_name(engine):
-    """Reports were matched by title only: "mobility" and "energy" (their file names) named neither report."""
-    answer = engine.ask("mobility和energy两份报告分别怎么看成本？")
-    assert not answer.refused, answer.text
-    assert {c.chunk.title for c in answer.citations} == {"2030年城市出行报告", "Grid Storage Outlook"}, answer.text
-    assert "2030年城市出行报告：" in answer.text  # each block is labelled with the report's title, not its file name
-
-
 @pytest.fixture(scope="module")
 def credited(tmp_path_factory):
     """A shelf whose report has a byline, a date and a credit line under every section."""
