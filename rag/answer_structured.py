@@ -15,6 +15,7 @@ Every claim is an exact span of a report, cited; nothing is written that the rep
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,7 +25,7 @@ from rag.answer_extractive import ExtractiveDraft, complete_sentence, display_se
 from rag.blocks import Item
 from rag.citations import MARKER_RE
 from rag.evidence import DENSE_WEIGHT, LEXICAL_WEIGHT, DocumentEntry, DocumentFiles, Sentence, coverage
-from rag.lists import rank_lists
+from rag.lists import RankedList, rank_lists
 from rag.models import Chunk, Citation, Passage
 from rag.question import Question
 from rag.text import fold
@@ -40,6 +41,9 @@ ITEM_HEAD_MAX_CHARS = 120
 ITEM_WHOLE_MAX_CHARS = 80  # an item this short is quoted whole, not only its head
 ITEM_EVIDENCE_MAX_CHARS = 600  # an item this long or shorter also quotes the best evidence sentence it holds
 COMPARISON_SENTENCES = 4
+COMPARISON_LEAD_SENTENCES = 1  # before the items of a list that sets the subject's view out
+# An item head that starts with its own ordinal: "1、", "一、", "（一）", "①", "趋势1：", "Step 2:".
+_ORDINAL_START = re.compile(r"^(?:\d+[、．]|[一二三四五六七八九十]+[、．]|[（(][一二三四五六七八九十\d]+[)）]|[①-⑳]|\S{1,6}?\d+\s*[:：])")
 PROSE = ("paragraph", "list", "table")  # blocks whose sentences can sum a report up (not bylines, dates, titles)
 
 
@@ -145,7 +149,7 @@ def _list_group(
         quote = _quote(doc, start, min(end, start + ITEM_HEAD_MAX_CHARS), like)
         if quote is None:
             continue
-        line = f"{number}. {display_sentence(quote.text)} [{citer.cite(quote)}]"
+        line = f"{_marker(doc.text, start, number)}{display_sentence(quote.text)} [{citer.cite(quote)}]"
         short = item_end - item_start <= ITEM_EVIDENCE_MAX_CHARS  # not a whole section under a heading
         inside = next((s for s in evidence if short and item_start <= s.start and s.end <= item_end
                        and (s.end <= quote.start or s.start >= quote.end) and not s.label), None)
@@ -164,6 +168,16 @@ def _list_group(
     if more:
         lines.append(f"… and {more} more (see the source)." if english else f"……另有{more}项，见原文。")
     return "\n".join([head, *lines])
+
+
+def _marker(text: str, start: int, number: int) -> str:
+    """What an answer's line puts before a quoted item: the item's own number when its quote starts with one
+    ("1. 电动化…", never "1. 1. 电动化…"), a bullet before another ordinal ("趋势1：…", "（一）…"), else a number."""
+    head = text[start : start + 12].lstrip()
+    digits = len(head) - len(head.lstrip("0123456789"))
+    if digits and head[digits : digits + 1] in (".", ")"):
+        return ""
+    return "- " if _ORDINAL_START.match(head) else f"{number}. "
 
 
 def _quote(doc: DocumentEntry, start: int, end: int, like: Chunk) -> _Quote | None:
@@ -375,25 +389,64 @@ def comparison_subjects(question: Question, titles: Sequence[tuple[str, str]]) -
     return []
 
 
+@dataclass(frozen=True)
+class SubjectEvidence:
+    """What the evidence says of one subject of a comparison: its best sentences (``None``: nothing), and for a
+    report, the passages, question vector and term groups of its own search (its lists compete to answer)."""
+
+    subject: Subject
+    sentences: Sequence[Sentence] | None
+    passages: Sequence[Passage] = ()
+    query_vector: np.ndarray | None = None
+    groups: Sequence[tuple[float, frozenset[str]]] = ()
+
+
 def compose_comparison(
-    question: Question, blocks: Sequence[tuple[Subject, Sequence[Sentence] | None]]
+    question: Question, found: Sequence[SubjectEvidence], files: DocumentFiles
 ) -> ExtractiveDraft | None:
-    """One block per subject with its best sentences (``None``: the evidence does not speak of it, which is said)."""
+    """One block per subject: what the evidence says of it (see ``_subject_block``), or that it says nothing."""
     citer = _Citer()
     english = question.lang == "en"
     parts = []
-    for subject, found in blocks:
-        mine = [s for s in (found or ()) if not s.label][:COMPARISON_SENTENCES]
+    for evidence in found:
+        label = evidence.subject.label
+        mine = [s for s in (evidence.sentences or ()) if not s.label]
         if not mine:
-            parts.append(f"{subject.label}: the reports say nothing about this." if english
-                         else f"{subject.label}：报告中没有相关内容。")
+            parts.append(f"{label}: the reports say nothing about this." if english else f"{label}：报告中没有相关内容。")
             continue
-        lines = [f"- {display_sentence(s.text)} [{citer.cite(_Quote(s.passage.chunk, s.start, s.end, s.text))}]"
-                 for s in mine]
-        parts.append("\n".join([f"{subject.label}:" if english else f"{subject.label}：", *lines]))
+        body = _subject_block(evidence, mine, files, citer, english)
+        parts.append("\n".join([f"{label}:" if english else f"{label}：", body]))
     if not citer.citations:
         return None
     return ExtractiveDraft(text="\n\n".join(parts), citations=citer.citations)
+
+
+def _subject_block(
+    evidence: SubjectEvidence, mine: list[Sentence], files: DocumentFiles, citer: _Citer, english: bool
+) -> str:
+    """A subject's sentences, chosen for relevance and diversity (MMR); for a report that sets the topic out as a
+    list, its best sentence outside that list and then the list's items, each cited (as a list question is
+    answered)."""
+    choice = _subject_list(evidence, mine, files)
+    if choice is not None:  # the list's own items are not quoted twice
+        mine = [m for m in mine if not choice.shape.start <= m.start < choice.shape.end]
+    picked = _mmr(mine[:SUMMARY_POOL], files, COMPARISON_LEAD_SENTENCES if choice else COMPARISON_SENTENCES)
+    lines = [f"- {display_sentence(s.text)} [{citer.cite(_Quote(s.passage.chunk, s.start, s.end, s.text))}]"
+             for s in picked]
+    doc = files.get(choice.doc_id) if choice is not None else None
+    if choice is not None and doc is not None:
+        entries = [_item_span(item) for item in choice.shape.items]
+        lines.append(_list_group(entries, doc, choice.chunk, citer, english, several=False, evidence=choice.evidence))
+    return "\n".join(line for line in lines if line)
+
+
+def _subject_list(evidence: SubjectEvidence, mine: list[Sentence], files: DocumentFiles) -> RankedList | None:
+    """The list of a compared report that answers the question for it (see ``rag.lists``), if one does."""
+    doc_id = evidence.subject.doc_id
+    if doc_id is None or evidence.query_vector is None:
+        return None
+    ranked = rank_lists(mine, evidence.passages, files, evidence.query_vector, list(evidence.groups), [doc_id])
+    return ranked[0] if ranked else None
 
 
 def topic_query(question: Question, search_query: str, subjects: Sequence[Subject]) -> str:

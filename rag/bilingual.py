@@ -58,28 +58,81 @@ def build_glossary(vocabulary: Iterable[str]) -> dict[str, list[str]]:
 
 def build_reverse_glossary(vocabulary: Iterable[str]) -> dict[str, list[str]]:
     """Chinese word (Simplified, two or more characters) → English words of ``vocabulary`` that the dictionary's
-    first senses of it use ("莱茵河" → ["rhine", "river"], "华沙" → ["warsaw", "capital", "poland"]), for a Chinese
-    question over English reports. Empty when the reports hold no English words."""
+    first senses of it use, in any inflection the reports use ("莱茵河" → ["rhine", "river"], "技术" →
+    ["technologies", "technique"]), for a Chinese question over English reports. Up to ``MAX_REVERSE_TERMS``
+    dictionary words are kept per Chinese word, each with all its forms the reports use. Empty when the reports
+    hold no English words."""
     english = {word for word in vocabulary if _WORD_RE.fullmatch(word)}
     if not english:
         return {}
-    reverse: dict[str, list[str]] = {}
+    reverse: dict[str, list[tuple[str, int]]] = {}
+    words: dict[str, int] = {}  # dictionary words met so far per Chinese word, across its entries
     for line in _dictionary_lines():
         entry = _ENTRY_RE.match(line)
         if entry is None or not _CJK_RE.match(entry.group(1)):
             continue
-        words: list[str] = []
-        for gloss in entry.group(2).split("/")[:REVERSE_SENSES]:
-            if not gloss.strip() or _SKIPPED_GLOSS_RE.match(gloss.strip()):
+        chinese = entry.group(1)
+        known = reverse.setdefault(chinese, [])
+        forms, words[chinese] = number_forms(entry.group(2).split("/"), {f for f, _ in known}, words.get(chinese, 0))
+        known.extend((form, base) for form, base in forms if form in english)
+    return {chinese: keep_reverse_terms(forms) for chinese, forms in reverse.items() if forms}
+
+
+def entry_forms(glosses: list[str]) -> list[tuple[str, int]]:
+    """The English word forms of an entry's first senses (each word in its inflections, see ``inflections``) with
+    the position of the word they inflect, stopwords left out, first seen first."""
+    out: list[tuple[str, int]] = []
+    seen: set[str] = set()
+    bases: dict[str, int] = {}
+    for gloss in glosses[:REVERSE_SENSES]:
+        if not gloss.strip() or _SKIPPED_GLOSS_RE.match(gloss.strip()):
+            continue
+        for word in _WORD_RE.findall(_BRACKETED_RE.sub(" ", gloss).casefold()):
+            if word in _STOPWORDS:
                 continue
-            for word in _WORD_RE.findall(_BRACKETED_RE.sub(" ", gloss).casefold()):
-                for form in (word, word + "s", word + "es"):
-                    if form in english and form not in _STOPWORDS and form not in words:
-                        words.append(form)
-        if words:  # most entries have none: no list is kept for them
-            known = reverse.setdefault(entry.group(1), [])
-            known.extend(w for w in words if w not in known)
-    return {chinese: words[:MAX_REVERSE_TERMS] for chinese, words in reverse.items()}
+            base = bases.setdefault(word, len(bases))
+            for form in inflections(word):
+                if form not in _STOPWORDS and form not in seen:
+                    seen.add(form)
+                    out.append((form, base))
+    return out
+
+
+def number_forms(glosses: list[str], seen: set[str], words: int) -> tuple[list[tuple[str, int]], int]:
+    """An entry's forms not ``seen`` in the Chinese word's earlier entries, their dictionary words numbered on
+    from ``words`` (the number met so far); and the new number met."""
+    forms = entry_forms(glosses)
+    fresh = [(form, words + base) for form, base in forms if form not in seen]
+    return fresh, words + (max(base for _, base in forms) + 1 if forms else 0)
+
+
+def keep_reverse_terms(forms: Iterable[tuple[str, int]]) -> list[str]:
+    """The forms of the first ``MAX_REVERSE_TERMS`` dictionary words that have any (forms in the order given)."""
+    kept: list[str] = []
+    bases: list[int] = []
+    for form, base in forms:
+        if base not in bases:
+            if len(bases) == MAX_REVERSE_TERMS:
+                continue
+            bases.append(base)
+        kept.append(form)
+    return kept
+
+
+def inflections(word: str) -> list[str]:
+    """An English word and the regular inflections the reports may use instead: plural or third person ("-s",
+    "-es", "-ies"), past ("-ed", "-d", "-ied") and "-ing" ("technology" → "technologies", "develop" →
+    "developed", "developing"). Irregular forms are left out; a form the reports never use costs nothing."""
+    forms = [word, word + "s", word + "es"]
+    if len(word) < 3:
+        return forms
+    if word.endswith("y") and word[-2] not in "aeiou":
+        forms += [word[:-1] + "ies", word[:-1] + "ied", word + "ing"]
+    elif word.endswith("e"):
+        forms += [word + "d", word[:-1] + "ing"]
+    else:
+        forms += [word + "ed", word + "ing"]
+    return forms
 
 
 def english_terms(tokens: Iterable[str], reverse: dict[str, list[str]]) -> list[str]:
@@ -129,15 +182,20 @@ def _lookup(key: str, glossary: dict[str, list[str]]) -> list[str]:
 
 
 def _english_forms(key: str) -> list[str]:
-    """The key and its singular (the last word's): "chip makers" → "chip maker"."""
+    """The key and the base forms its last word may inflect ("chip makers" → "chip maker", "developing" →
+    "develop", "develope"): the dictionary's glosses are base forms. A form that is no word is simply not found."""
     *head, last = key.split(" ")
     forms = [last]
-    if last.endswith("ies") and len(last) > 4:
+    if last.endswith(("ies", "ied")) and len(last) > 4:
         forms.append(last[:-3] + "y")
     if last.endswith(("ses", "xes", "ches", "shes")):
         forms.append(last[:-2])
     if last.endswith("s") and not last.endswith("ss") and len(last) > 3:
         forms.append(last[:-1])
+    if last.endswith("ed") and len(last) > 4:
+        forms += [last[:-2], last[:-1]]
+    if last.endswith("ing") and len(last) > 5:
+        forms += [last[:-3], last[:-3] + "e"]
     return [" ".join([*head, form]) for form in forms]
 
 

@@ -19,6 +19,7 @@ from rag.abstain import Abstainer, Decision, measure_signals
 from rag.answer_extractive import ExtractiveDraft, compose_extractive
 from rag.answer_structured import (
     Subject,
+    SubjectEvidence,
     compose_comparison,
     compose_list,
     compose_summary,
@@ -298,7 +299,7 @@ class Engine:
         subjects = comparison_subjects(asked, titles) if asked.kind == "comparison" else []
         if subjects:
             topic = topic_query(asked, search_query, subjects)
-            return compose_comparison(asked, [(s, self._evidence_on(asked, topic, s, found)) for s in subjects])
+            return compose_comparison(asked, [self._evidence_on(asked, topic, s, found) for s in subjects], self.files)
         if not found.decision.answer:
             return None
         draft = None
@@ -318,13 +319,16 @@ class Engine:
     def _titles(self) -> list[tuple[str, str]]:
         return [(r.doc_id, r.title) for r in self.manifest.complete()]
 
-    def _evidence_on(self, asked: Question, search_query: str, subject: Subject, found: Gathered) -> list[Sentence] | None:
+    def _evidence_on(self, asked: Question, search_query: str, subject: Subject, found: Gathered) -> SubjectEvidence:
         """The evidence on one subject of a comparison: for a report, a search of that report alone, which the
         abstainer must find to answer; for a name, the sentences of the evidence that mention it."""
         if subject.doc_id is None:
-            return [s for s in found.sentences if any(form in fold(s.text) for form in subject.forms)] or None
+            mentions = [s for s in found.sentences if any(form in fold(s.text) for form in subject.forms)]
+            return SubjectEvidence(subject, mentions or None)
         own = self.gather(asked, search_query, self.settings.retrieval.top_k, [subject.doc_id])
-        return own.sentences if own.decision.answer else None
+        if not own.decision.answer:
+            return SubjectEvidence(subject, None)
+        return SubjectEvidence(subject, own.sentences, own.passages, own.query_vector, own.groups)
 
     def gather(
         self, asked: Question, search_query: str, top_k: int, doc_ids: Sequence[str] | None = None

@@ -21,7 +21,7 @@ from rag.docfiles import read_sentence_vectors, read_sidecar
 from rag.blocks import DocumentStructure
 from rag.models import Chunk, Passage
 from rag.question import Question, answer_fits
-from rag.text import block_start, line_start, tokenize
+from rag.text import line_start, tokenize
 
 # Weights of the sentence score; chosen on the dev set (eval/questions/reports-dev.jsonl), see README "Figures".
 DENSE_WEIGHT = 1.0
@@ -40,7 +40,6 @@ _BYLINE_RE = re.compile(
     r"^[\s*_>]*(?:(?:作者|撰文|撰稿|执笔|分析师?|文|编辑|[Aa]uthors?)\s*[：:]|(?:[Ww]ritten )?[Bb]y\s+[A-Z\u4e00-\u9fff])"
 )
 BYLINE_MAX_CHARS = 80
-TITLE_MAX_CHARS = 40
 # "2023年-2027年中国教育智能硬件市场规模（单位：亿元）": the title of a chart whose figures did not survive export.
 _CHART_TITLE_RE = re.compile(r"[（(]单位[:：]|^\d{4}\s*年?\s*[-–~至]\s*\d{4}\s*年")
 
@@ -185,7 +184,7 @@ def score_sentences(
             # A list item or table row often names its subject only in the first line of its block
             # ("- 腾讯云TI-ONE ..." then "- 适用：游戏、社交等场景"); the block's head lends it that context.
             context = set(tokens)
-            for span in _block_context(doc.text, start):
+            for span in doc.structure.context_of(start, doc.text):
                 context |= doc.tokens_at(*span)
             lead = _line_lead(doc, index)
             if lead is not None:
@@ -194,7 +193,7 @@ def score_sentences(
                                 BLOCK_CONTEXT_WEIGHT * coverage(context, groups, total_weight))
             dense = float(dense_scores[offset])
             score = DENSE_WEIGHT * dense + LEXICAL_WEIGHT * lexical_score + RANK_WEIGHT / passage.rank
-            label = _is_label(text)
+            label = doc.structure.is_label(start, end) or _is_label(text)
             if question.asks_author and is_byline(text):
                 label = False
                 score += BYLINE_BONUS
@@ -216,23 +215,6 @@ def is_byline(sentence: str) -> bool:
     """Whether the sentence is a byline naming who wrote or analysed the report."""
     stripped = sentence.strip()
     return len(stripped) <= BYLINE_MAX_CHARS and "\n" not in stripped and bool(_BYLINE_RE.match(stripped))
-
-
-def _block_context(text: str, start: int) -> list[tuple[int, int]]:
-    """Spans that name what the line at ``start`` is about: the first line of its block (a list's lead item, a
-    table's header row) and, when the block is led by a one-line title paragraph, that title ("多模态生成模型-文生视频"
-    above its table)."""
-    spans = []
-    block = block_start(text, start)
-    line_end = text.find("\n", block)
-    if 0 <= line_end < start:
-        spans.append((block, line_end))
-    if block >= 2:
-        title_start = block_start(text, block - 2)
-        title = text[title_start : block - 2]
-        if title and "\n" not in title and len(title) <= TITLE_MAX_CHARS:
-            spans.append((title_start, block - 2))
-    return spans
 
 
 def _line_lead(doc: DocumentEntry, index: int) -> int | None:

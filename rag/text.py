@@ -105,12 +105,6 @@ def line_start(text: str, pos: int) -> int:
     return text.rfind("\n", 0, pos) + 1
 
 
-def block_start(text: str, pos: int) -> int:
-    """Offset where the block (lines between blank lines: a paragraph, list or table) holding ``pos`` begins."""
-    blank = text.rfind("\n\n", 0, pos)
-    return 0 if blank < 0 else blank + 2
-
-
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """Spans of the sentences in ``text[start:end]``, whitespace trimmed, as offsets into ``text``.
 

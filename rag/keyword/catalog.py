@@ -35,7 +35,7 @@ from rag.manifest import DocumentRecord, Manifest
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 2
+FORMAT = 3  # 3: the reverse glossary holds English words in their inflections
 POINTER = "CURRENT"
 SEGMENTS = "segments"
 TIER_SEGMENTS = 8

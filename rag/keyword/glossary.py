@@ -20,7 +20,7 @@ from pathlib import Path
 from rag import bilingual
 
 logger = logging.getLogger(__name__)
-_INDEX_FORMAT = 1
+_INDEX_FORMAT = 2  # 2: English forms in their inflections, kept per dictionary word
 
 
 class DictionaryIndex:
@@ -71,14 +71,12 @@ class DictionaryIndex:
         english = [word for word in vocabulary if bilingual._WORD_RE.fullmatch(word)]
         if not english:
             return {}
-        reverse: dict[str, list[str]] = {}
-        rows = self._join("SELECT f.chinese, f.form FROM forms f JOIN wanted w ON f.form = w.word "
+        found: dict[str, list[tuple[str, int]]] = {}
+        rows = self._join("SELECT f.chinese, f.form, f.base FROM forms f JOIN wanted w ON f.form = w.word "
                           "ORDER BY f.chinese, f.ord", english)
-        for chinese, form in rows:
-            words = reverse.setdefault(chinese, [])
-            if len(words) < bilingual.MAX_REVERSE_TERMS:
-                words.append(form)
-        return reverse
+        for chinese, form, base in rows:
+            found.setdefault(chinese, []).append((form, base))
+        return {chinese: bilingual.keep_reverse_terms(forms) for chinese, forms in found.items()}
 
     def _join(self, query: str, words: Iterable[str]) -> list[tuple]:
         with contextlib.closing(sqlite3.connect(self.path)) as db:
@@ -101,10 +99,10 @@ def _build(path: Path) -> None:
     senses, forms = _read_dictionary()
     with contextlib.closing(sqlite3.connect(tmp)) as db:
         db.execute("CREATE TABLE senses (word TEXT, key TEXT, quality INTEGER, position INTEGER)")
-        db.execute("CREATE TABLE forms (chinese TEXT, form TEXT, ord INTEGER)")
+        db.execute("CREATE TABLE forms (chinese TEXT, form TEXT, ord INTEGER, base INTEGER)")
         db.executemany("INSERT INTO senses VALUES (?, ?, ?, ?)", senses)
-        db.executemany("INSERT INTO forms VALUES (?, ?, ?)",
-                       ((c, f, i) for c, fs in forms.items() for i, f in enumerate(fs)))
+        db.executemany("INSERT INTO forms VALUES (?, ?, ?, ?)",
+                       ((c, f, i, base) for c, fs in forms.items() for i, (f, base) in enumerate(fs)))
         db.execute("CREATE INDEX senses_word ON senses (word)")
         db.execute("CREATE INDEX forms_form ON forms (form)")
         db.execute(f"PRAGMA user_version = {_INDEX_FORMAT}")
@@ -112,11 +110,12 @@ def _build(path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _read_dictionary() -> tuple[list[tuple[str, str, int, int]], dict[str, list[str]]]:
+def _read_dictionary() -> tuple[list[tuple[str, str, int, int]], dict[str, list[tuple[str, int]]]]:
     """Every (word, key, quality, position) sense of a Chinese word of two or more characters, and each such word's
-    English forms (first seen first, across its entries)."""
+    English forms with the dictionary word they inflect (first seen first, across its entries)."""
     senses: list[tuple[str, str, int, int]] = []
-    forms: dict[str, list[str]] = {}
+    forms: dict[str, list[tuple[str, int]]] = {}
+    words: dict[str, int] = {}  # dictionary words met so far per Chinese word, across its entries
     for line in bilingual._dictionary_lines():
         entry = bilingual._ENTRY_RE.match(line)
         if entry is None or not bilingual._CJK_RE.match(entry.group(1)):  # neither glossary keeps other words
@@ -125,18 +124,6 @@ def _read_dictionary() -> tuple[list[tuple[str, str, int, int]], dict[str, list[
         for position, gloss in enumerate(glosses):
             senses.extend((chinese, key, quality, position) for key, quality in bilingual._gloss_keys(gloss))
         known = forms.setdefault(chinese, [])
-        known.extend([form for form in _entry_forms(glosses) if form not in known])
+        fresh, words[chinese] = bilingual.number_forms(glosses, {form for form, _ in known}, words.get(chinese, 0))
+        known.extend(fresh)
     return senses, forms
-
-
-def _entry_forms(glosses: list[str]) -> list[str]:
-    """English word forms (word, +s, +es) of an entry's first senses, stopwords left out, first seen first."""
-    out: list[str] = []
-    for gloss in glosses[: bilingual.REVERSE_SENSES]:
-        if not gloss.strip() or bilingual._SKIPPED_GLOSS_RE.match(gloss.strip()):
-            continue
-        for word in bilingual._WORD_RE.findall(bilingual._BRACKETED_RE.sub(" ", gloss).casefold()):
-            for form in (word, word + "s", word + "es"):
-                if form not in bilingual._STOPWORDS and form not in out:
-                    out.append(form)
-    return out

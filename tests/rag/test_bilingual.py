@@ -59,3 +59,19 @@ def test_the_keyword_index_stores_its_glossary_and_an_older_index_without_one_st
 def test_an_english_question_finds_the_chinese_passage_that_answers_it(corpus_index, question, evidence):
     passages = Engine.from_settings(corpus_index).retrieve(question, k=5).passages
     assert any(evidence in p.chunk.text for p in passages), [p.chunk.text[:60] for p in passages]
+
+
+def test_a_chinese_word_finds_the_inflected_english_words_a_report_uses():
+    """The reverse glossary kept only "word", "words" and "wordes": "技术" missed "technologies", "开发" missed "developed"."""
+    from rag.bilingual import build_reverse_glossary
+
+    reverse = build_reverse_glossary(["technologies", "developed", "battery", "storage"])
+    assert "technologies" in reverse["技术"]
+    assert "developed" in reverse["开发"]
+    assert reverse["电池"] == ["battery"]  # only words the reports use
+
+
+def test_an_inflected_english_word_finds_the_chinese_word_for_its_base_form():
+    glossary = build_glossary(["开发", "技术"])
+    assert "开发" in chinese_terms("Which platforms were developed in 2024?", glossary)
+    assert "技术" in chinese_terms("the technologies tracked", glossary)

@@ -215,6 +215,19 @@ def test_a_comparison_gets_one_block_per_named_report(engine):
     assert "百分之三" in answer.text and "18 percent" in answer.text
 
 
+def test_a_comparison_names_the_items_of_the_list_each_report_sets_its_view_out_in(engine):
+    """A comparison quoted each report's few best sentences, so a view set out as a list lost most of its items."""
+    answer = engine.ask("城市出行报告的变化和Grid Storage Outlook的储能技术有什么不同？")
+    assert not answer.refused, answer.text
+    quotes = " ".join(_cited_quotes(answer))
+    changes = ["电动化全面普及", "自动驾驶进入出租车队", "共享单车重新洗牌", "地铁网络加密", "拥堵收费试点", "低空出行起步",
+               "出行数据开放"]
+    technologies = ["Lithium-ion batteries", "Flow batteries", "Pumped hydro", "Compressed air"]
+    assert all(item in quotes for item in changes), answer.text
+    assert all(item in quotes for item in technologies), answer.text
+    assert {c.chunk.title for c in answer.citations} == {"2030年城市出行报告", "Grid Storage Outlook"}
+
+
 @pytest.fixture(scope="module")
 def credited(tmp_path_factory):
     """A shelf whose report has a byline, a date and a credit line under every section."""
