@@ -284,6 +284,27 @@ def progress_html(label: str, done: int, total: int) -> str:
     )
 
 
+_UPLOAD_STATES = {"queued": "queued · 排队中", "checking": "reading · 读取中", "indexing": "indexing · 建立索引",
+                  "done": "done · 完成", "failed": "failed · 失败", "cancelled": "cancelled · 已取消"}
+
+
+def upload_queue_html(jobs: Sequence[Any]) -> str:
+    """The upload queue (``ui.upload_queue.UploadJob``s, oldest first): each file with its state, a progress bar
+    while it is indexed, and what became of it."""
+    if not jobs:
+        return ""
+    rows = []
+    for job in jobs:
+        state = _UPLOAD_STATES.get(job.state, job.state)
+        line = f'<b>{esc(printable(job.name))}</b> · <span class="rq-upload-state">{esc(state)}</span>'
+        if job.state == "indexing" and job.total:
+            line = progress_html(f"{printable(job.name)} · {state}", job.done, job.total)
+        elif job.message:
+            line += f' — <span class="rq-upload-message">{esc(job.message)}</span>'
+        rows.append(f'<li class="rq-upload rq-upload-{esc(job.state)}" data-job="{esc(job.id)}">{line}</li>')
+    return f'<div class="rq-upload-queue"><b>Uploads · 上传队列</b><ul>{"".join(rows)}</ul></div>'
+
+
 def _base_name(path: str) -> str:
     return re.split(r"[\\/]", path)[-1] or path
 
