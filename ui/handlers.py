@@ -79,7 +79,7 @@ class Handlers:
             return [gr.skip()] * 3
         picker = gr.skip()
         if force or active != tuple(old_active or ()):
-            choices = [(printable(f"{j.name} ({j.state})"), j.id) for j in jobs if j.active]
+            choices = [(printable(j.name), j.id) for j in jobs if j.active]
             picker = gr.Dropdown(choices=choices, value=choices[0][1] if choices else None)
         return [render.upload_queue_html(jobs), picker, (shown, active)]
 

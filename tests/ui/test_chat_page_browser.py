@@ -162,11 +162,14 @@ def test_an_analyst_uploads_a_report_and_it_is_listed_and_searchable(page, chat_
     page.get_by_role("tab", name="Documents · 文档").click()
     page.locator("#rq-docs").wait_for()
     page.locator("#rq-upload input[type=file]").set_input_files(str(report))
+    page.wait_for_function(  # queued at once, then listed as indexed
+        "() => (document.querySelector('#rq-docs-message') || {}).textContent?.includes('Queued')", timeout=60_000,
+    )
     page.wait_for_function(
-        "() => (document.querySelector('#rq-docs-message') || {}).textContent?.includes('Added')",
+        "() => (document.querySelector('#rq-upload-queue .rq-upload-done') || {}).textContent?.includes('indexed')",
         timeout=300_000,
     )
-    assert "deep-sea-robots.md" in page.locator("#rq-docs-message").inner_text()
+    assert "deep-sea-robots.md" in page.locator("#rq-upload-queue .rq-upload-done").last.inner_text()
     page.locator("#rq-docs").get_by_text("深海养殖机器人市场简报").first.wait_for()
     page.screenshot(path=str(ARTIFACTS / "documents-after-upload.png"))
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from filemakers import make_text
 from serverkit import ARTIFACTS, REPO, free_port, server_env, start_server, stop_server
+from test_chat_page_browser import browser  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow
 
@@ -145,3 +146,30 @@ def test_ctrl_c_stops_the_page_server_promptly_while_an_upload_is_being_read(tmp
     print(f"Ctrl-C to exit: {stopped_after:.1f} s")
     assert stopped_after < 8, f"{stopped_after:.1f} s from Ctrl-C to exit"
     assert "Traceback" not in log_path.read_text(encoding="utf-8")
+
+
+def test_an_analyst_sees_a_slow_upload_in_the_queue_and_cancels_it_on_the_page(queue_server, browser, tmp_path):
+    from serverkit import only_the_server
+
+    page = browser.new_page()
+    only_the_server(page, queue_server.url)
+    try:
+        page.goto(queue_server.url)
+        page.locator("#rq-question textarea").wait_for(timeout=60_000)
+        page.get_by_role("tab", name="Documents · 文档").click()
+        slow = _slow_page(tmp_path / "slow-report.html")
+        page.locator("#rq-upload input[type=file]").set_input_files(str(slow))
+        page.wait_for_function(
+            "() => (document.querySelector('#rq-upload-queue .rq-upload-checking') || {}).textContent"
+            "?.includes('slow-report.html')", timeout=60_000,
+        )
+        page.screenshot(path=str(ARTIFACTS / "upload-queue-reading.png"))
+        assert "slow-report.html" in page.locator("#rq-cancel-select input").input_value()  # the running one
+        page.locator("#rq-cancel-upload").click()
+        page.wait_for_function(
+            "() => (document.querySelector('#rq-upload-queue .rq-upload-cancelled') || {}).textContent"
+            "?.includes('slow-report.html')", timeout=30_000,
+        )
+        assert page.outside_requests == [], page.outside_requests
+    finally:
+        page.close()
