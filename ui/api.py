@@ -17,6 +17,7 @@ from ui.documents_page import upload
 from ui.evaluation_page import run_evaluation_set
 from ui.history_page import PageHistory, user_of
 from ui.upload_queue import UploadQueue, upload_pairs
+from ui.users import editor_check
 
 # Questions answered at once, page and API together; more wait in the queue. Ingests run one at a time in their own
 # queue, so an upload never holds up a question.
@@ -61,6 +62,11 @@ class PageApi:
         self.backend = backend
         self.history = page_history
         self.uploads = uploads
+        self.may_edit = editor_check(settings)
+
+    def _editor(self, request: gr.Request | None) -> None:
+        if not self.may_edit(user_of(request)):
+            raise ReportQAError("only editors may change the reports")
 
     def ask(self, question: str, mode: str = "", top_k: int = 0, documents: list[str] | None = None,
             history: list[dict] | None = None, conversation: str = "", request: gr.Request = None) -> dict:
@@ -116,7 +122,8 @@ class PageApi:
             for r in self.backend.documents()
         ]
 
-    def upload(self, files: list | None) -> dict:
+    def upload(self, files: list | None, request: gr.Request = None) -> dict:
+        self._editor(request)
         result = upload(self.backend, files or [], None)
         report = result["report"]
         return {
@@ -129,27 +136,31 @@ class PageApi:
 
     def queue_upload(self, files: list | None, request: gr.Request = None) -> list[dict]:
         """Queue report files as the page does (read within the ingest's budgets, then indexed); returns the jobs."""
+        self._editor(request)
         return [j.to_record() for j in self.uploads.submit(upload_pairs(files or []), user_of(request))]
 
     def upload_queue(self) -> list[dict]:
         """The upload queue: every listed job, oldest first."""
         return [j.to_record() for j in self.uploads.jobs()]
 
-    def cancel_upload(self, id: str) -> dict:  # noqa: A002  (the API's parameter name)
+    def cancel_upload(self, id: str, request: gr.Request = None) -> dict:  # noqa: A002  (the API's parameter name)
         """Cancel a queued or running upload."""
+        self._editor(request)
         job = self.uploads.cancel(id)
         if job is None:
             raise ReportQAError(f"no upload {id!r} in the queue")
         return job.to_record()
 
-    def remove(self, documents: list[str]) -> dict:
+    def remove(self, documents: list[str], request: gr.Request = None) -> dict:
         """Take reports out of the index (by title, path, file name or id); uploaded files are deleted."""
+        self._editor(request)
         ids = self.backend.resolve(documents or [])
         removed = self.backend.remove(ids)
         return {"removed": [source for source, _ in removed], "files_deleted": [s for s, d in removed if d]}
 
-    def reingest(self) -> dict:
+    def reingest(self, request: gr.Request = None) -> dict:
         """Ingest the corpus folder and the uploaded reports again (only changes are embedded)."""
+        self._editor(request)
         return self.backend.ingest(None, "reingest").to_dict()
 
     def status(self) -> dict:

@@ -15,10 +15,13 @@ from rag.settings import Settings
 from ui import render
 from ui.answering import answer_stream, draw_answer
 from ui.backend import Backend
-from ui.documents_page import gradio_progress
+from ui.documents_page import discard_upload_copies, gradio_progress
 from ui.evaluation_page import evaluate_for_page
 from ui.history_page import PageHistory, user_of
 from ui.upload_queue import UploadQueue, upload_pairs
+from ui.users import editor_check
+
+READERS_ONLY = "Only editors may change the reports. · 只有编辑者可以更改报告。"
 
 _BANNER_LABELS = {"startup": "Checking and indexing the reports · 正在检查并建立索引",
                   "upload": "Adding uploaded reports · 正在导入上传的报告",
@@ -33,6 +36,7 @@ class Handlers:
         self.backend = backend
         self.history = page_history
         self.uploads = uploads
+        self.may_edit = editor_check(settings)
 
     # the index: documents and banner ---------------------------------------------------------------------------
 
@@ -162,13 +166,18 @@ class Handlers:
         queue's outputs, the upload box (emptied), the timer."""
         if not files:
             return [gr.skip(), *[gr.skip()] * 3, gr.skip(), gr.skip()]
+        if not self.may_edit(user_of(request)):
+            discard_upload_copies(path for path, _ in upload_pairs(files))  # nothing is queued
+            return [render.message_html(READERS_ONLY, "error"), *[gr.skip()] * 3, None, gr.skip()]
         jobs = self.uploads.submit(upload_pairs(files), user_of(request))
         names = ", ".join(printable(j.name) for j in jobs)
         message = render.message_html(f"Queued · 已加入队列: {names}", "info")
         return [message, *self.queue_values(), None, gr.Timer(active=True)]
 
-    def on_cancel(self, job_id: str | None, queue_version: Any) -> list[Any]:
+    def on_cancel(self, job_id: str | None, queue_version: Any, request: gr.Request) -> list[Any]:
         """Outputs: documents message, the queue's outputs."""
+        if not self.may_edit(user_of(request)):
+            return [render.message_html(READERS_ONLY, "error"), *[gr.skip()] * 3]
         job = self.uploads.cancel(job_id) if job_id else None
         if job is None:
             return [render.message_html("Choose an upload to cancel first. · 请先选择要取消的上传。"),
@@ -177,7 +186,9 @@ class Handlers:
                 f"{printable(job.name)}: {job.state} · {job.message}")
         return [render.message_html(text, "info"), *self.queue_values()]
 
-    def on_remove(self, doc_ids: list | None, version: Any) -> list[Any]:
+    def on_remove(self, doc_ids: list | None, version: Any, request: gr.Request) -> list[Any]:
+        if not self.may_edit(user_of(request)):
+            return [render.message_html(READERS_ONLY, "error"), *[gr.skip()] * 5]
         if not doc_ids:
             return [render.message_html("Choose the reports to remove first. · 请先选择要移除的报告。"),
                     *[gr.skip()] * 5]
@@ -189,7 +200,9 @@ class Handlers:
         text = "Removed · 已移除: " + ("; ".join(lines) if lines else "nothing (already gone) · 无")
         return [render.message_html(text, "ok"), *self.docs_values(version)]
 
-    def on_reingest(self, version: Any, progress=gr.Progress()) -> list[Any]:
+    def on_reingest(self, version: Any, request: gr.Request, progress=gr.Progress()) -> list[Any]:
+        if not self.may_edit(user_of(request)):
+            return [render.message_html(READERS_ONLY, "error"), *[gr.skip()] * 5]
         try:
             report = self.backend.ingest(None, "reingest", gradio_progress(progress))
         except ReportQAError as exc:

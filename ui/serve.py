@@ -47,7 +47,7 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
     return user, password
 
 
-def check_exposure(host: str, auth: tuple[str, str] | None, insecure_no_auth: bool) -> None:
+def check_exposure(host: str, auth: object | None, insecure_no_auth: bool) -> None:
     """Refuse to serve a non-loopback interface without a password, unless told to.
 
     Raises:
@@ -123,6 +123,10 @@ def serve(settings: Settings, insecure_no_auth: bool = False, *, block: bool = T
     os.environ.setdefault("GRADIO_TEMP_DIR", str((settings.data_dir / "gradio-cache").resolve()))
     host, port = settings.serve.host, settings.serve.port
     auth = parse_auth(settings.serve.auth.get_secret_value() if settings.serve.auth else None)
+    if settings.serve.users_file is not None:
+        from ui.users import Users
+
+        auth = Users.load(settings.serve.users_file).check  # Gradio calls it with (name, password)
     check_exposure(host, auth, insecure_no_auth)
     check_tls_files(settings)
 
