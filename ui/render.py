@@ -19,6 +19,7 @@ from rag.models import Answer, Chunk, SentenceSupport
 from rag.support import MARKS
 from ui.cards import (  # noqa: F401  (re-exported: the page's renderers are reached as ``render.<name>``)
     CONTEXT_CHARS,
+    REFUSAL_PASSAGES,
     SourceContext,
     cards_html,
     citation_card_html,
@@ -75,6 +76,9 @@ def answer_html(answer: Answer, contexts: Mapping[int, SourceContext | None], tu
         )
     parts.append(f'<div class="rq-answer-text">{_text_with_support(answer.text, answer.support, numbers, turn)}</div>')
     further = shown_passages(answer, sources)
+    if not answer.refused and not answer.citations and not further:
+        # Nothing cited (an LLM answer whose model gave no [n]): the passages it was drawn from are the only check.
+        further = answer.passages[:REFUSAL_PASSAGES]
     if answer.refused:
         around = passage_contexts if passage_contexts is not None else contexts
         parts.append(cards_html("Closest passages · 最接近的段落",
