@@ -105,3 +105,43 @@ def test_a_conversation_is_found_and_reopened_after_the_server_restarts(chromium
         assert page.outside_requests == [], page.outside_requests
     finally:
         stop_server(server.process)
+
+
+def test_a_corrupt_history_database_is_kept_aside_with_a_notice_and_two_tabs_writing_at_once_lose_nothing(
+        chromium, corpus_index, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradio_client import Client
+
+    data = tmp_path / "data"
+    shutil.copytree(corpus_index.data_dir, data)
+    (data / "history.sqlite3").write_bytes(b"not a database, a truncated copy " * 200)
+    server = start_server(data, ARTIFACTS / "corrupt-history-server.log")
+    try:
+        page = _page_of(chromium, server)
+        page.wait_for_function(
+            "() => (document.querySelector('#rq-history-message') || {}).textContent?.includes('corrupt-')",
+            timeout=60_000,
+        )
+        notice = page.locator("#rq-history-message").inner_text()
+        [aside] = data.glob("history.sqlite3.corrupt-*")
+        assert aside.name in notice and "history.sqlite3" in notice
+        _ask(page, ALICE_ASKS)
+        page.locator("#rq-history label").filter(has_text=ALICE_ASKS[:12]).first.wait_for(timeout=60_000)
+
+        # Two tabs of one user add turns to one conversation at the same moment: every turn is kept, in order.
+        first = Client(server.url, verbose=False).predict(BOB_ASKS, api_name="/ask", conversation="new")
+        cid = first["conversation"]
+
+        def tab(n: int) -> list[int]:
+            client = Client(server.url, verbose=False)
+            return [client.predict(f"{BOB_ASKS} ({n}.{i})", api_name="/ask", conversation=cid)["turn"]
+                    for i in range(4)]
+
+        with ThreadPoolExecutor(2) as pool:
+            turns = sorted(t for got in pool.map(tab, (1, 2)) for t in got)
+        assert turns == list(range(1, 9))
+        record = Client(server.url, verbose=False).predict(cid, api_name="/conversation")
+        assert len(record["turns"]) == 9 and len({t["question"] for t in record["turns"]}) == 9
+    finally:
+        stop_server(server.process)
