@@ -18,7 +18,8 @@ from pathlib import Path
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS.parent))
 
-from eval.bench_page import CHROMIUM, CHROMIUM_ARGS, _ask_on_page, _index_copy, _start, _stop  # noqa: E402
+from eval.bench_page import _index_copy, _start, _stop  # noqa: E402
+from eval.pagekit import CHROMIUM, CHROMIUM_ARGS, ask_on_page, rate_down_with_passage  # noqa: E402
 
 LIST_QUESTION = "2025年AI产业有哪些趋势？"
 FACT_QUESTION = "医疗影像识别创业案例中，团队从医院拿到了多少张带标注的影像？"
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> None:
 def _take(page, url: str) -> None:
     page.goto(url)
     page.locator("#rq-question textarea").wait_for(timeout=60_000)
-    _ask_on_page(page, LIST_QUESTION)
+    ask_on_page(page, LIST_QUESTION)
     page.screenshot(path=str(DOCS / "answer-list.png"))
     print("wrote docs/answer-list.png")
 
@@ -57,18 +58,8 @@ def _take(page, url: str) -> None:
     page.screenshot(path=str(DOCS / "citation-clicked.png"))
     print("wrote docs/citation-clicked.png")
 
-    _ask_on_page(page, FACT_QUESTION)
-    page.locator("#rq-chat button[aria-label='踩'], #rq-chat button[aria-label='Dislike']").last.click()
-    page.wait_for_function("() => document.querySelector('#rq-rate-message')?.textContent.includes('rated down')",
-                           timeout=60_000)
-    page.locator("#rq-rate-passage input").click()
-    page.get_by_role("option").filter(has_text="#").first.click()
-    page.keyboard.press("Escape")
-    page.locator("#rq-rate-note textarea").fill("答案在另一段里")
-    page.locator("#rq-rate-save").click()
-    page.wait_for_function(
-        "() => document.querySelector('#rq-rate-message')?.textContent.includes('holds the right answer')",
-        timeout=60_000)
+    ask_on_page(page, FACT_QUESTION)
+    rate_down_with_passage(page, "答案在另一段里")
     page.locator("#rq-rate").scroll_into_view_if_needed()
     page.screenshot(path=str(DOCS / "rating.png"))
     print("wrote docs/rating.png")

@@ -31,10 +31,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from eval.pagekit import CHROMIUM, CHROMIUM_ARGS, ask_on_page
+
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 REQUEST_TIMEOUT_S = 120.0
 
 
@@ -158,28 +157,12 @@ def _browser_figures(url: str, questions: list[str], loads: int, asks: int) -> N
         page.locator("#rq-question textarea").wait_for(timeout=60_000)
         firsts, fulls = [], []
         for question in questions[:asks]:
-            first, full = _ask_on_page(page, question)
+            first, full = ask_on_page(page, question)
             firsts.append(first)
             fulls.append(full)
         browser.close()
     print(f"answers through the page ({asks} questions): first text p50 {statistics.median(firsts):.2f} s / "
           f"p95 {_p95(firsts):.2f} s; finished answer p50 {statistics.median(fulls):.2f} s / p95 {_p95(fulls):.2f} s")
-
-
-def _ask_on_page(page, question: str) -> tuple[float, float]:
-    before = page.locator("#rq-chat .rq-answer:not(.rq-streaming)").count()
-    page.locator("#rq-question textarea").fill(question)
-    started = time.perf_counter()
-    page.locator("#rq-question textarea").press("Enter")
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('#rq-chat .rq-streaming .rq-answer-text')].some("
-        f"e => e.textContent.trim().length > 0) || document.querySelectorAll('#rq-chat "
-        f".rq-answer:not(.rq-streaming)').length > {before}", polling="raf", timeout=120_000)
-    first = time.perf_counter() - started
-    page.wait_for_function(
-        f"() => document.querySelectorAll('#rq-chat .rq-answer:not(.rq-streaming)').length > {before}",
-        polling="raf", timeout=120_000)
-    return first, time.perf_counter() - started
 
 
 def _load(url: str, questions: list[str], clients: int, per_client: int) -> dict:

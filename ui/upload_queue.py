@@ -120,11 +120,22 @@ class UploadQueue:
                 self._discard([job.temp_path])
                 return job
             state, checker = job.state, self._checker
-        if state == CHECKING and checker is not None:
-            checker.abort()
-        elif state == INDEXING:
+        if state == CHECKING:
+            threading.Thread(target=self._stop_check, args=(job,), name="reportqa-upload-cancel", daemon=True).start()
+        elif state == INDEXING and self.backend.job.running and self.backend.job.kind == "upload":
+            # Only while its own ingest runs: one still waiting for the write lock must not kill a re-ingest's parser.
             _kill_parsers(except_pid=checker.pid if checker is not None else None)
         return job
+
+    def _stop_check(self, job: UploadJob) -> None:
+        """Kill the queue's worker until the cancelled job leaves the reading state: a worker that is still starting
+        (not yet killable) is caught on a later round."""
+        deadline = time.monotonic() + 300
+        while job.state == CHECKING and time.monotonic() < deadline:
+            checker = self._checker
+            if checker is not None and checker.pid is not None:
+                checker.abort()
+            time.sleep(0.2)
 
     def wait(self, ids: Sequence[str], timeout: float) -> bool:
         """Wait until the jobs ``ids`` are finished; False on timeout."""
@@ -151,8 +162,11 @@ class UploadQueue:
             try:
                 self._handle(job)
             except Exception as exc:  # a bug must not stop the queue: the job says what happened
-                logger.exception("upload %s failed", printable(job.name))
-                self._finish(job, FAILED, f"failed: {printable(exc)}")
+                if job.cancel_requested:
+                    self._finish(job, CANCELLED, "cancelled · 已取消")
+                else:
+                    logger.exception("upload %s failed", printable(job.name))
+                    self._finish(job, FAILED, f"failed: {printable(exc)}")
             finally:
                 self._current = None
 

@@ -12,6 +12,7 @@ from gradio_client import Client
 from serverkit import ARTIFACTS, REPO
 from test_chat_page_browser import _ask, browser, page  # noqa: F401  (fixtures)
 
+from eval.pagekit import rate_down_with_passage
 from eval.questions import load_questions
 
 pytestmark = pytest.mark.slow
@@ -28,19 +29,8 @@ def test_an_analyst_rates_an_answer_down_with_a_passage_and_reopens_the_conversa
     answer_row = page.locator("#rq-chat .rq-answered").last
     assert answer_row.locator(".rq-card").count() >= 1
 
-    page.locator("#rq-chat button[aria-label='踩'], #rq-chat button[aria-label='Dislike']").last.click()
     message = page.locator("#rq-rate-message")
-    page.wait_for_function("() => document.querySelector('#rq-rate-message')?.textContent.includes('rated down')",
-                           timeout=60_000)
-    page.locator("#rq-rate-passage input").click()
-    page.get_by_role("option").filter(has_text="#").first.click()
-    page.keyboard.press("Escape")
-    page.locator("#rq-rate-note textarea").fill("<b>答案</b>在另一段里")
-    page.locator("#rq-rate-save").click()
-    page.wait_for_function(
-        "() => document.querySelector('#rq-rate-message')?.textContent.includes('holds the right answer')",
-        timeout=60_000,
-    )
+    rate_down_with_passage(page, "<b>答案</b>在另一段里")
     assert "rated down" in message.inner_text()
     page.screenshot(path=str(ARTIFACTS / "chat-rated.png"))
 
