@@ -18,7 +18,7 @@ from pathlib import Path
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS.parent))
 
-from eval.bench_page import _index_copy, _start, _stop  # noqa: E402
+from eval.bench_page import index_copy, start_server, stop_server  # noqa: E402
 from eval.pagekit import CHROMIUM, CHROMIUM_ARGS, ask_on_page, rate_down_with_passage  # noqa: E402
 
 LIST_QUESTION = "2025年AI产业有哪些趋势？"
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory(prefix="screenshots-") as tmp:
-        server = _start(_index_copy(args.index, Path(tmp)), Path(tmp))
+        server = start_server(index_copy(args.index, Path(tmp)), Path(tmp))
         try:
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> None:
                 _take(page, server["url"])
                 browser.close()
         finally:
-            _stop(server["process"])
+            stop_server(server["process"])
 
 
 def _take(page, url: str) -> None:

@@ -48,8 +48,8 @@ def main(argv: list[str] | None = None) -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-page-") as tmp:
         root = Path(tmp)
-        data = _index_copy(args.index, root)
-        server = _start(data, root)
+        data = index_copy(args.index, root)
+        server = start_server(data, root)
         try:
             print(f"server: page served {server['page_s']:.1f} s after start, index checked {server['ready_s']:.1f} s")
             questions = _questions()
@@ -70,10 +70,11 @@ def main(argv: list[str] | None = None) -> None:
                 print(f"p95 during hostile uploads / quiet p95: {hostile['p95'] / quiet['p95']:.2f}× (target ≤ 1.5×)")
             _print_queue(server["url"])
         finally:
-            _stop(server["process"])
+            stop_server(server["process"])
 
 
-def _index_copy(index: Path | None, root: Path) -> Path:
+def index_copy(index: Path | None, root: Path) -> Path:
+    """A data directory under ``root``: a copy of ``index``, or ``corpus/`` ingested afresh."""
     data = root / "data"
     if index is not None:
         shutil.copytree(index, data)
@@ -87,7 +88,9 @@ def _index_copy(index: Path | None, root: Path) -> Path:
     return data
 
 
-def _start(data: Path, root: Path) -> dict:
+def start_server(data: Path, root: Path) -> dict:
+    """``reportqa serve`` over ``data`` on a free port (log in ``root``), once the page is served and the index
+    checked: ``{url, process, page_s, ready_s}``."""
     import os
     import socket
     import subprocess
@@ -116,11 +119,11 @@ def _start(data: Path, root: Path) -> dict:
         if page_s is not None and "index ready:" in log.read_text():
             return {"url": url, "process": process, "page_s": page_s, "ready_s": time.perf_counter() - started}
         time.sleep(0.2)
-    _stop(process)
+    stop_server(process)
     raise SystemExit("the server did not become ready in 600 s")
 
 
-def _stop(process) -> None:
+def stop_server(process) -> None:
     process.terminate()
     try:
         process.wait(timeout=20)
