@@ -6,6 +6,8 @@ the queue's own (``ingest.worker.WorkerParser``), outside the index's write lock
 time budget and never holds up questions, removals or re-ingests while it is read. A file that passes is stored in
 the uploads folder and *indexed* (``Backend.ingest``), with its progress (texts embedded) on the job.
 
+The queue's thread, and so its workers, run at a lower CPU priority (niceness 10) than the questions.
+
 A job can be cancelled: a queued one is dropped; one being checked has its worker killed; one being indexed has the
 ingest's parser worker killed (that document then fails and nothing of it is written) or, while its texts are
 embedded, is stopped at the next batch. A cancelled or failed upload's stored file is deleted. No Gradio here.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import threading
 import time
 import uuid
@@ -151,6 +154,7 @@ class UploadQueue:
     # the background thread ---------------------------------------------------------------------------------------
 
     def _run(self) -> None:
+        _lower_priority()
         while True:
             with self._cond:
                 job = next((j for j in self._jobs if j.state == QUEUED), None)
@@ -271,3 +275,12 @@ def upload_pairs(files: Sequence[Any]) -> list[tuple[str, str]]:
             original = getattr(item, "orig_name", None)
         pairs.append((str(path), original or Path(str(path)).name))
     return pairs
+
+
+def _lower_priority(niceness: int = 10) -> None:
+    """Run this thread at a lower CPU priority (Linux: niceness is per thread, and the parser workers it starts
+    inherit it), so reading and embedding uploads yields the processor to questions."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+    except (AttributeError, OSError) as exc:  # not Linux, or not permitted: uploads run at normal priority
+        logger.info("upload queue at normal priority: %s", exc)
