@@ -107,6 +107,11 @@ class WorkerParser:
         logger.warning("parser failed on %s:\n%s", path, payload[1])
         raise CorruptDocumentError(f"{path}: the parser failed on it ({payload[0]})")
 
+    @property
+    def pid(self) -> int | None:
+        """The worker's process id while it runs (the page's upload queue tells its own worker from the ingest's)."""
+        return self._process.pid if self._process is not None else None
+
     def close(self) -> None:
         """Ask the worker to exit; kill it if it does not."""
         if self._process is None:

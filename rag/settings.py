@@ -159,11 +159,17 @@ class ServeSettings(_Section):
     ssl_certfile: Path | None = Field(None, description="Certificate (PEM) to serve the page over HTTPS.")
     ssl_keyfile: Path | None = Field(None, description="Private key (PEM) of that certificate.")
     history_listed: int = Field(100, gt=0, le=10000, description="Conversations shown in the page's history list.")
+    users_file: Path | None = Field(
+        None, description="Users file (name:role:hash lines, see ui.users) instead of one --auth user; readers may "
+        "ask and rate, editors may also upload, remove and re-ingest reports."
+    )
 
     @model_validator(mode="after")
     def _tls_pair(self) -> ServeSettings:
         if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
             raise ValueError("ssl_certfile and ssl_keyfile go together: give both or neither")
+        if self.users_file is not None and self.auth is not None:
+            raise ValueError("give either auth (one user) or users_file (several), not both")
         return self
 
 

@@ -16,6 +16,8 @@ from ui.backend import Backend
 from ui.documents_page import upload
 from ui.evaluation_page import run_evaluation_set
 from ui.history_page import PageHistory, user_of
+from ui.upload_queue import UploadQueue, upload_pairs
+from ui.users import editor_check
 
 # Questions answered at once, page and API together; more wait in the queue. Ingests run one at a time in their own
 # queue, so an upload never holds up a question.
@@ -55,10 +57,16 @@ def api_answer(backend: Backend, question: str, mode: str, top_k: int, documents
 class PageApi:
     """The endpoint functions; their names and docstrings are what ``view_api()`` shows."""
 
-    def __init__(self, settings: Settings, backend: Backend, page_history: PageHistory) -> None:
+    def __init__(self, settings: Settings, backend: Backend, page_history: PageHistory, uploads: UploadQueue) -> None:
         self.settings = settings
         self.backend = backend
         self.history = page_history
+        self.uploads = uploads
+        self.may_edit = editor_check(settings)
+
+    def _editor(self, request: gr.Request | None) -> None:
+        if not self.may_edit(user_of(request)):
+            raise ReportQAError("only editors may change the reports")
 
     def ask(self, question: str, mode: str = "", top_k: int = 0, documents: list[str] | None = None,
             history: list[dict] | None = None, conversation: str = "", request: gr.Request = None) -> dict:
@@ -114,7 +122,8 @@ class PageApi:
             for r in self.backend.documents()
         ]
 
-    def upload(self, files: list | None) -> dict:
+    def upload(self, files: list | None, request: gr.Request = None) -> dict:
+        self._editor(request)
         result = upload(self.backend, files or [], None)
         report = result["report"]
         return {
@@ -125,14 +134,33 @@ class PageApi:
             "ingest": report.to_dict() if report else None,
         }
 
-    def remove(self, documents: list[str]) -> dict:
+    def queue_upload(self, files: list | None, request: gr.Request = None) -> list[dict]:
+        """Queue report files as the page does (read within the ingest's budgets, then indexed); returns the jobs."""
+        self._editor(request)
+        return [j.to_record() for j in self.uploads.submit(upload_pairs(files or []), user_of(request))]
+
+    def upload_queue(self) -> list[dict]:
+        """The upload queue: every listed job, oldest first."""
+        return [j.to_record() for j in self.uploads.jobs()]
+
+    def cancel_upload(self, id: str, request: gr.Request = None) -> dict:  # noqa: A002  (the API's parameter name)
+        """Cancel a queued or running upload."""
+        self._editor(request)
+        job = self.uploads.cancel(id)
+        if job is None:
+            raise ReportQAError(f"no upload {id!r} in the queue")
+        return job.to_record()
+
+    def remove(self, documents: list[str], request: gr.Request = None) -> dict:
         """Take reports out of the index (by title, path, file name or id); uploaded files are deleted."""
+        self._editor(request)
         ids = self.backend.resolve(documents or [])
         removed = self.backend.remove(ids)
         return {"removed": [source for source, _ in removed], "files_deleted": [s for s, d in removed if d]}
 
-    def reingest(self) -> dict:
+    def reingest(self, request: gr.Request = None) -> dict:
         """Ingest the corpus folder and the uploaded reports again (only changes are embedded)."""
+        self._editor(request)
         return self.backend.ingest(None, "reingest").to_dict()
 
     def status(self) -> dict:
@@ -146,14 +174,18 @@ class PageApi:
         return run_evaluation_set(self.backend, question_set, mode or None, None)
 
 
-def register(api: PageApi, files: gr.File, result: gr.JSON, trigger: gr.Button) -> None:
-    """Declare the named endpoints (inside the page's ``gr.Blocks``); ``files``, ``result`` and ``trigger`` are the
-    hidden components behind ``/upload``."""
+def register(api: PageApi, files: gr.File, result: gr.JSON, trigger: gr.Button, queue_trigger: gr.Button) -> None:
+    """Declare the named endpoints (inside the page's ``gr.Blocks``); ``files``, ``result`` and the triggers are the
+    hidden components behind ``/upload`` and ``/queue_upload``."""
     gr.api(api.ask, api_name="ask", concurrency_id="questions", concurrency_limit=QUESTION_CONCURRENCY)
     gr.api(api_errors(api.documents), api_name="documents", queue=False)
     trigger.click(api_errors(api.upload), inputs=[files], outputs=[result], api_name="upload",
                   concurrency_id="ingest", concurrency_limit=1,
                   api_description="Store and ingest report files (handle_file(...) list).")
+    queue_trigger.click(api_errors(api.queue_upload), inputs=[files], outputs=[result], api_name="queue_upload",
+                        queue=False, api_description="Queue report files (handle_file(...) list); returns the jobs.")
+    gr.api(api_errors(api.upload_queue), api_name="upload_queue", queue=False)
+    gr.api(api_errors(api.cancel_upload), api_name="cancel_upload", queue=False)
     gr.api(api_errors(api.remove), api_name="remove", concurrency_id="ingest", concurrency_limit=1)
     gr.api(api_errors(api.reingest), api_name="reingest", concurrency_id="ingest", concurrency_limit=1)
     gr.api(api_errors(api.status), api_name="status", queue=False)

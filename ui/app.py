@@ -11,7 +11,11 @@ Named API endpoints, for ``gradio_client`` and scripts (``Client(url).view_api()
                 file names or ids to search only), history=[] ({"role", "content"} messages) → answer record
                 (the JSON of ``reportqa ask --json``)
     /documents  → [{title, source, lang, chunks, ingested_at, doc_id}]
-    /upload     files=[handle_file(path), ...] → {saved, notes, failed: [{file, reason}], ingest}
+    /upload     files=[handle_file(path), ...] → {saved, notes, failed: [{file, reason}], ingest} (waits for it)
+    /queue_upload   files=[handle_file(path), ...] → [job]: queued like the page's uploads, returns at once
+    /upload_queue   → [job]: {id, name, user, state (queued|checking|indexing|done|failed|cancelled), done, total,
+                    message, submitted, seconds}
+    /cancel_upload  id → the job (cancelled, or as it was when it had already finished)
     /remove     documents=[title, file name or id, ...] → {removed, files_deleted}
     /reingest   → the ingest report of the corpus folder and the uploaded reports
     /status     → the index status of ``reportqa status --json``
@@ -38,6 +42,7 @@ from ui.answering import contexts as _contexts
 from ui.answering import write_export as _write_export
 from ui.api import QUESTION_CONCURRENCY, PageApi
 from ui.backend import Backend, Job
+from ui.documents_page import discard_upload_copies
 from ui.evaluation_page import evaluate_for_page as _evaluate_for_page
 from ui.evaluation_page import question_sets as _question_sets
 from ui.evaluation_page import run_evaluation_set as _run_evaluation
@@ -45,6 +50,7 @@ from ui.handlers import Handlers
 from ui.history_page import PageHistory, passage_dropdown
 from ui.layout import EXAMPLES, Layout
 from ui.look import CSS, JS, launch_options
+from ui.upload_queue import UploadQueue
 
 # Re-exported: scripts and tests import these from ``ui.app``.
 __all__ = ["CSS", "EXAMPLES", "JS", "QUESTION_CONCURRENCY", "Backend", "Job", "build_app", "launch_options",
@@ -55,24 +61,25 @@ def build_app(settings: Settings, backend: Backend | None = None) -> gr.Blocks:
     """The chat page over ``backend`` (a new ``Backend(settings)`` when none is given)."""
     backend = backend or Backend(settings)
     page_history = PageHistory(settings)
-    handlers = Handlers(settings, backend, page_history)
+    uploads = UploadQueue(backend, discard_upload_copies)
+    handlers = Handlers(settings, backend, page_history, uploads)
     with gr.Blocks(title="ReportQA · 报告问答", delete_cache=(3600, 24 * 3600)) as demo:
         page = Layout(settings)
         _wire_index(demo, page, handlers)
         _wire_chat(page, handlers)
         _wire_history(demo, page, handlers)
         _wire_documents(page, handlers)
-        api.register(PageApi(settings, backend, page_history), page.api_files, page.api_result,
-                     page.api_upload_trigger)
+        api.register(PageApi(settings, backend, page_history, uploads), page.api_files, page.api_result,
+                     page.api_upload_trigger, page.api_queue_trigger)
     demo.queue(default_concurrency_limit=1, max_size=200)
     return demo
 
 
 def _wire_index(demo: gr.Blocks, page: Layout, h: Handlers) -> None:
-    outputs = [page.banner, *page.docs_outputs, page.timer]
+    outputs = [page.banner, *page.docs_outputs, *page.queue_outputs, page.timer]
     demo.load(h.on_load, inputs=[page.docs_version], outputs=outputs, api_visibility="private")
-    page.timer.tick(h.on_tick, inputs=[page.docs_version], outputs=outputs, api_visibility="private",
-                    show_progress="hidden", queue=False)
+    page.timer.tick(h.on_tick, inputs=[page.docs_version, page.queue_version], outputs=outputs,
+                    api_visibility="private", show_progress="hidden", queue=False)
     page.refresh_button.click(h.on_refresh, inputs=[page.docs_version], outputs=[page.banner, *page.docs_outputs],
                               api_visibility="private", queue=False)
 
@@ -121,8 +128,12 @@ def _wire_history(demo: gr.Blocks, page: Layout, h: Handlers) -> None:
 
 def _wire_documents(page: Layout, h: Handlers) -> None:
     events = {"concurrency_id": "ingest", "concurrency_limit": 1, "api_visibility": "private"}
-    page.upload.upload(h.on_upload, inputs=[page.upload, page.docs_version],
-                       outputs=[page.docs_message, *page.docs_outputs, page.upload], **events)
+    # Queued at once (the queue's own thread reads and indexes), so no ingest concurrency slot is held.
+    page.upload.upload(h.on_upload, inputs=[page.upload],
+                       outputs=[page.docs_message, *page.queue_outputs, page.upload, page.timer],
+                       api_visibility="private", queue=False)
+    page.cancel_button.click(h.on_cancel, inputs=[page.cancel_select, page.queue_version],
+                             outputs=[page.docs_message, *page.queue_outputs], api_visibility="private", queue=False)
     page.remove_button.click(h.on_remove, inputs=[page.remove_select, page.docs_version],
                              outputs=[page.docs_message, *page.docs_outputs], **events)
     page.reingest_button.click(h.on_reingest, inputs=[page.docs_version],

@@ -192,15 +192,38 @@ def serve(
     insecure_no_auth: Annotated[bool, typer.Option("--insecure-no-auth", help="Serve a non-loopback host without auth.")] = False,
     ssl_certfile: Annotated[Optional[Path], typer.Option(help="PEM certificate: serve over HTTPS.")] = None,
     ssl_keyfile: Annotated[Optional[Path], typer.Option(help="PEM private key of that certificate.")] = None,
+    users: Annotated[Optional[Path], typer.Option(
+        "--users", help="Users file (see `reportqa users add`): several users, each with their own history.")] = None,
     data_dir: DataDirOption = None,
 ) -> None:
     """Start the chat page (ingesting corpus/ first if the index is empty or stale)."""
     from ui.serve import serve as serve_app
 
     with user_errors():
-        settings = load_settings(data_dir, serve={"host": host, "port": port, "auth": auth,
+        settings = load_settings(data_dir, serve={"host": host, "port": port, "auth": auth, "users_file": users,
                                                   "ssl_certfile": ssl_certfile, "ssl_keyfile": ssl_keyfile})
         serve_app(settings, insecure_no_auth=insecure_no_auth)
+
+
+users_app = typer.Typer(no_args_is_help=True, help="The page's users file (reportqa serve --users FILE).")
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="User name (no spaces, ':' or '#').")],
+    file: Annotated[Path, typer.Option("--file", help="The users file (created if missing).")] = Path("users.txt"),
+    role: Annotated[str, typer.Option(help="editor (may upload and remove reports) or reader.")] = "reader",
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+) -> None:
+    """Add a user (or set their password and role); only a salted scrypt hash of the password is stored."""
+    from ui.users import add_user
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt(
+        "Password", hide_input=True, confirmation_prompt=True)
+    with user_errors():
+        add_user(file, name, password, role)
+    err.print(f"{shown(name)} ({role}) written to {shown(file)}", highlight=False)
 
 
 @app.command("eval")

@@ -15,9 +15,13 @@ from rag.settings import Settings
 from ui import render
 from ui.answering import answer_stream, draw_answer
 from ui.backend import Backend
-from ui.documents_page import gradio_progress, upload
+from ui.documents_page import discard_upload_copies, gradio_progress
 from ui.evaluation_page import evaluate_for_page
 from ui.history_page import PageHistory, user_of
+from ui.upload_queue import UploadQueue, upload_pairs
+from ui.users import editor_check
+
+READERS_ONLY = "Only editors may change the reports. · 只有编辑者可以更改报告。"
 
 _BANNER_LABELS = {"startup": "Checking and indexing the reports · 正在检查并建立索引",
                   "upload": "Adding uploaded reports · 正在导入上传的报告",
@@ -27,10 +31,12 @@ _BANNER_LABELS = {"startup": "Checking and indexing the reports · 正在检查�
 class Handlers:
     """The event functions of one page, over its backend and history."""
 
-    def __init__(self, settings: Settings, backend: Backend, page_history: PageHistory) -> None:
+    def __init__(self, settings: Settings, backend: Backend, page_history: PageHistory, uploads: UploadQueue) -> None:
         self.settings = settings
         self.backend = backend
         self.history = page_history
+        self.uploads = uploads
+        self.may_edit = editor_check(settings)
 
     # the index: documents and banner ---------------------------------------------------------------------------
 
@@ -66,12 +72,30 @@ class Handlers:
         html = self.banner_html()
         return gr.HTML(value=html, visible=bool(html))
 
-    def on_load(self, version: Any) -> list[Any]:
-        return [self.banner_update(), *self.docs_values(version), gr.Timer(active=self.backend.job.running)]
+    def queue_values(self, known: Any = None, force: bool = True) -> list[Any]:
+        """Outputs: the upload queue's list, the cancel picker (changed only when the set of running jobs does, so a
+        choice being made is kept), the queue's version."""
+        jobs = self.uploads.jobs()
+        shown = tuple((j.id, j.state, j.done, j.message) for j in jobs)
+        active = tuple(j.id for j in jobs if j.active)
+        old_shown, old_active = known if isinstance(known, (list, tuple)) and len(known) == 2 else (None, None)
+        if not force and shown == tuple(map(tuple, old_shown or ())):
+            return [gr.skip()] * 3
+        picker = gr.skip()
+        if force or active != tuple(old_active or ()):
+            choices = [(printable(j.name), j.id) for j in jobs if j.active]
+            picker = gr.Dropdown(choices=choices, value=choices[0][1] if choices else None)
+        return [render.upload_queue_html(jobs), picker, (shown, active)]
 
-    def on_tick(self, version: Any) -> list[Any]:
-        running = self.backend.job.running
-        return [self.banner_update(), *self.docs_values(version, force=False), gr.Timer(active=running)]
+    def busy(self) -> bool:
+        return self.backend.job.running or self.uploads.active()
+
+    def on_load(self, version: Any) -> list[Any]:
+        return [self.banner_update(), *self.docs_values(version), *self.queue_values(), gr.Timer(active=self.busy())]
+
+    def on_tick(self, version: Any, queue_version: Any) -> list[Any]:
+        return [self.banner_update(), *self.docs_values(version, force=False),
+                *self.queue_values(queue_version, force=False), gr.Timer(active=self.busy())]
 
     def on_refresh(self, version: Any) -> list[Any]:
         return [self.banner_update(), *self.docs_values(version)]
@@ -137,14 +161,34 @@ class Handlers:
 
     # documents and evaluation --------------------------------------------------------------------------------
 
-    def on_upload(self, files: list | None, version: Any, progress=gr.Progress()) -> list[Any]:
+    def on_upload(self, files: list | None, request: gr.Request) -> list[Any]:
+        """Queue the files and return at once; the timer shows their progress. Outputs: documents message, the
+        queue's outputs, the upload box (emptied), the timer."""
         if not files:
-            return [gr.skip(), *[gr.skip()] * 5, gr.skip()]
-        result = upload(self.backend, files, gradio_progress(progress))
-        return [render.ingest_report_html(result["report"], result["saved"], result["failed"], result["notes"]),
-                *self.docs_values(version), None]
+            return [gr.skip(), *[gr.skip()] * 3, gr.skip(), gr.skip()]
+        if not self.may_edit(user_of(request)):
+            discard_upload_copies(path for path, _ in upload_pairs(files))  # nothing is queued
+            return [render.message_html(READERS_ONLY, "error"), *[gr.skip()] * 3, None, gr.skip()]
+        jobs = self.uploads.submit(upload_pairs(files), user_of(request))
+        names = ", ".join(printable(j.name) for j in jobs)
+        message = render.message_html(f"Queued · 已加入队列: {names}", "info")
+        return [message, *self.queue_values(), None, gr.Timer(active=True)]
 
-    def on_remove(self, doc_ids: list | None, version: Any) -> list[Any]:
+    def on_cancel(self, job_id: str | None, queue_version: Any, request: gr.Request) -> list[Any]:
+        """Outputs: documents message, the queue's outputs."""
+        if not self.may_edit(user_of(request)):
+            return [render.message_html(READERS_ONLY, "error"), *[gr.skip()] * 3]
+        job = self.uploads.cancel(job_id) if job_id else None
+        if job is None:
+            return [render.message_html("Choose an upload to cancel first. · 请先选择要取消的上传。"),
+                    *self.queue_values(queue_version)]
+        text = (f"Cancelling {printable(job.name)} · 正在取消" if job.active else
+                f"{printable(job.name)}: {job.state} · {job.message}")
+        return [render.message_html(text, "info"), *self.queue_values()]
+
+    def on_remove(self, doc_ids: list | None, version: Any, request: gr.Request) -> list[Any]:
+        if not self.may_edit(user_of(request)):
+            return [render.message_html(READERS_ONLY, "error"), *[gr.skip()] * 5]
         if not doc_ids:
             return [render.message_html("Choose the reports to remove first. · 请先选择要移除的报告。"),
                     *[gr.skip()] * 5]
@@ -156,7 +200,9 @@ class Handlers:
         text = "Removed · 已移除: " + ("; ".join(lines) if lines else "nothing (already gone) · 无")
         return [render.message_html(text, "ok"), *self.docs_values(version)]
 
-    def on_reingest(self, version: Any, progress=gr.Progress()) -> list[Any]:
+    def on_reingest(self, version: Any, request: gr.Request, progress=gr.Progress()) -> list[Any]:
+        if not self.may_edit(user_of(request)):
+            return [render.message_html(READERS_ONLY, "error"), *[gr.skip()] * 5]
         try:
             report = self.backend.ingest(None, "reingest", gradio_progress(progress))
         except ReportQAError as exc:

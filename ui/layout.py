@@ -38,6 +38,7 @@ class Layout:
         self.turns_state = gr.State([])
         self.export_state = gr.State("")
         self.docs_version = gr.State(None)
+        self.queue_version = gr.State(None)
         self.conversation_state = gr.State("")
 
         with gr.Row(elem_classes="rq-header"):
@@ -65,11 +66,17 @@ class Layout:
         self.api_files = gr.File(file_count="multiple", visible=False)
         self.api_result = gr.JSON(visible=False)
         self.api_upload_trigger = gr.Button(visible=False)
+        self.api_queue_trigger = gr.Button(visible=False)
 
     @property
     def docs_outputs(self) -> list:
         """What a change in the index updates: the table, the two report pickers, the count, the version."""
         return [self.docs_table, self.doc_filter, self.remove_select, self.index_info, self.docs_version]
+
+    @property
+    def queue_outputs(self) -> list:
+        """What a change in the upload queue updates: its list, the cancel picker, the queue's version."""
+        return [self.upload_queue, self.cancel_select, self.queue_version]
 
     @property
     def eval_outputs(self) -> list:
@@ -168,6 +175,12 @@ class Layout:
                     f"≤ {settings.serve.max_upload_mb:g} MB each · 每个文件)",
                     elem_id="rq-upload",
                 )
+                self.upload_queue = gr.HTML("", elem_id="rq-upload-queue")
+                with gr.Row():
+                    self.cancel_select = gr.Dropdown(choices=[], value=None, label="Upload to cancel · 要取消的上传",
+                                                     scale=3, elem_id="rq-cancel-select")
+                    self.cancel_button = gr.Button("Cancel upload · 取消上传", size="sm", variant="stop", scale=1,
+                                                   elem_id="rq-cancel-upload")
             with gr.Column():
                 self.remove_select = gr.Dropdown(choices=[], value=[], multiselect=True,
                                                  label="Remove reports · 移除报告", elem_id="rq-remove-select")

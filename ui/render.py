@@ -19,6 +19,7 @@ from rag.models import Answer, Chunk, SentenceSupport
 from rag.support import MARKS
 from ui.cards import (  # noqa: F401  (re-exported: the page's renderers are reached as ``render.<name>``)
     CONTEXT_CHARS,
+    REFUSAL_PASSAGES,
     SourceContext,
     cards_html,
     citation_card_html,
@@ -75,6 +76,9 @@ def answer_html(answer: Answer, contexts: Mapping[int, SourceContext | None], tu
         )
     parts.append(f'<div class="rq-answer-text">{_text_with_support(answer.text, answer.support, numbers, turn)}</div>')
     further = shown_passages(answer, sources)
+    if not answer.refused and not answer.citations and not further:
+        # Nothing cited (an LLM answer whose model gave no [n]): the passages it was drawn from are the only check.
+        further = answer.passages[:REFUSAL_PASSAGES]
     if answer.refused:
         around = passage_contexts if passage_contexts is not None else contexts
         parts.append(cards_html("Closest passages · 最接近的段落",
@@ -282,6 +286,27 @@ def progress_html(label: str, done: int, total: int) -> str:
         f'<div class="rq-progress-label">{esc(label)} — {done}/{total or "?"} ({percent}%)</div>'
         f'<div class="rq-progress-track"><div class="rq-progress-fill" style="width:{percent}%"></div></div></div>'
     )
+
+
+_UPLOAD_STATES = {"queued": "queued · 排队中", "checking": "reading · 读取中", "indexing": "indexing · 建立索引",
+                  "done": "done · 完成", "failed": "failed · 失败", "cancelled": "cancelled · 已取消"}
+
+
+def upload_queue_html(jobs: Sequence[Any]) -> str:
+    """The upload queue (``ui.upload_queue.UploadJob``s, oldest first): each file with its state, a progress bar
+    while it is indexed, and what became of it."""
+    if not jobs:
+        return ""
+    rows = []
+    for job in jobs:
+        state = _UPLOAD_STATES.get(job.state, job.state)
+        line = f'<b>{esc(printable(job.name))}</b> · <span class="rq-upload-state">{esc(state)}</span>'
+        if job.state == "indexing" and job.total:
+            line = progress_html(f"{printable(job.name)} · {state}", job.done, job.total)
+        elif job.message:
+            line += f' — <span class="rq-upload-message">{esc(job.message)}</span>'
+        rows.append(f'<li class="rq-upload rq-upload-{esc(job.state)}" data-job="{esc(job.id)}">{line}</li>')
+    return f'<div class="rq-upload-queue"><b>Uploads · 上传队列</b><ul>{"".join(rows)}</ul></div>'
 
 
 def _base_name(path: str) -> str:

@@ -20,6 +20,8 @@ from rag.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+STOP_WAIT_S = 2.0  # after Ctrl-C, longest wait for the web server's thread before the process exits anyway
+
 
 def is_loopback(host: str) -> bool:
     """Whether ``host`` is only reachable from this machine."""
@@ -45,7 +47,7 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
     return user, password
 
 
-def check_exposure(host: str, auth: tuple[str, str] | None, insecure_no_auth: bool) -> None:
+def check_exposure(host: str, auth: object | None, insecure_no_auth: bool) -> None:
     """Refuse to serve a non-loopback interface without a password, unless told to.
 
     Raises:
@@ -121,6 +123,10 @@ def serve(settings: Settings, insecure_no_auth: bool = False, *, block: bool = T
     os.environ.setdefault("GRADIO_TEMP_DIR", str((settings.data_dir / "gradio-cache").resolve()))
     host, port = settings.serve.host, settings.serve.port
     auth = parse_auth(settings.serve.auth.get_secret_value() if settings.serve.auth else None)
+    if settings.serve.users_file is not None:
+        from ui.users import Users
+
+        auth = Users.load(settings.serve.users_file).check  # Gradio calls it with (name, password)
     check_exposure(host, auth, insecure_no_auth)
     check_tls_files(settings)
 
@@ -163,7 +169,29 @@ def serve(settings: Settings, insecure_no_auth: bool = False, *, block: bool = T
     if not block:
         return demo
     try:
-        demo.block_thread()
-    except KeyboardInterrupt:  # pragma: no cover - block_thread handles it itself on most versions
-        demo.close()
+        while demo.is_running:
+            time.sleep(0.1)
+    except KeyboardInterrupt:
+        stop(demo)
     return None
+
+
+def stop(demo, wait_s: float = STOP_WAIT_S) -> None:
+    """Stop serving at once (Ctrl-C): open connections and running events are dropped, not waited for.
+
+    Gradio's own ``block_thread`` waits up to 5 s for uvicorn's graceful shutdown, which waits for every open
+    connection (a browser tab, an API client's keep-alive); this waits ``wait_s`` and then lets the process end. An
+    answer or an upload in progress is lost either way, and the index is safe (ingests are journalled; the parser
+    workers die with this process).
+    """
+    sys.stderr.write("stopping the chat page (Ctrl+C)\n")
+    sys.stderr.flush()
+    server = getattr(demo, "server", None)
+    demo.is_running = False
+    if server is None:
+        return
+    server.should_exit = True  # uvicorn's graceful shutdown (its force_exit leaves tracebacks in the log)
+    thread = getattr(server, "thread", None)
+    if thread is not None:
+        # Past this the process exits anyway: the server's thread is a daemon and is dropped with what it serves.
+        thread.join(timeout=wait_s)

@@ -15,10 +15,12 @@ import re
 import shutil
 import unicodedata
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from ingest.budget import Budget
 from ingest.loaders import SUPPORTED_EXTENSIONS, load_document
 from rag.errors import CorruptDocumentError, ReportQAError, UnsupportedFileError
 from rag.settings import Settings
@@ -80,17 +82,33 @@ def sanitize_filename(name: str, default_stem: str = "report") -> str:
     return f"{stem}.{ext}" if ext else stem
 
 
+def check_upload(path: Path, settings: Settings, ocr: Any = True) -> None:
+    """Read ``path`` as the ingest would, within the ingest's budgets (``settings.ingest``), and discard it.
+    Top-level so that a parser worker (``ingest.worker.WorkerParser``) can run it: ``ui.upload_queue`` checks
+    uploads there, where a hostile file can be killed at its time budget or cancelled.
+
+    Raises:
+        ReportQAError: the file is not a readable report (the message names the reason and, for a budget, the
+            setting it hit).
+    """
+    max_bytes = int(settings.serve.max_upload_mb * 2**20)
+    load_document(path, max_bytes=max_bytes, ocr=ocr, budget=Budget.from_settings(settings.ingest))
+
+
 def save_uploads(
     files: Iterable[tuple[str | Path, str]],
     settings: Settings,
     known_hashes: Mapping[str, str] | None = None,
+    check: Callable[[Path], None] | None = None,
 ) -> UploadResult:
     """Check and store uploaded files in ``uploads_dir(settings)``.
 
     Args:
         files: (temporary path of the upload, name the user gave it) pairs.
-        settings: gives the size cap (``serve.max_upload_mb``) and the extensions.
+        settings: gives the size cap (``serve.max_upload_mb``), the extensions and the budgets of a read.
         known_hashes: sha256 of each indexed report's bytes → its source, to spot a report that is already in.
+        check: reads a staged file or raises ``ReportQAError``; default ``check_upload`` in this process (the
+            page's upload queue passes one that reads in a parser worker).
 
     Returns:
         The stored files (with a note when a name was changed) and, by name, the files refused and why.
@@ -101,11 +119,12 @@ def save_uploads(
     allowed = allowed_extensions(settings)
     max_bytes = int(settings.serve.max_upload_mb * 2**20)
     known = dict(known_hashes or {})
+    check = check or (lambda staged: check_upload(staged, settings, ocr=settings.ingest.ocr))
     result = UploadResult()
     for temp_path, original in files:
         shown = sanitize_filename(original or Path(temp_path).name)
         try:
-            saved = _save_one(Path(temp_path), shown, target, staging_root, allowed, max_bytes, known)
+            saved = _save_one(Path(temp_path), shown, target, staging_root, allowed, max_bytes, known, check)
         except ReportQAError as exc:
             result.failed.append((shown, str(exc)))
             continue
@@ -121,7 +140,7 @@ def save_uploads(
 
 def _save_one(
     temp_path: Path, name: str, target: Path, staging_root: Path, allowed: tuple[str, ...], max_bytes: int,
-    known: Mapping[str, str],
+    known: Mapping[str, str], check: Callable[[Path], None],
 ) -> SavedUpload:
     ext = Path(name).suffix.lower()
     if ext not in allowed:
@@ -144,11 +163,13 @@ def _save_one(
         # The same loaders as `reportqa ingest`: a PDF that is really a JPEG, an encrypted PDF, an empty DOCX
         # are refused here, before they are stored among the reports.
         try:
-            load_document(staged, max_bytes=max_bytes)
+            check(staged)
         except ReportQAError as exc:
             message = str(exc)
             prefix = f"{staged}: "
-            raise type(exc)(message[len(prefix):] if message.startswith(prefix) else message) from exc
+            # Not ``type(exc)(...)``: a budget error is built from its parts, not from one message.
+            refused = UnsupportedFileError if isinstance(exc, UnsupportedFileError) else CorruptDocumentError
+            raise refused(message[len(prefix):] if message.startswith(prefix) else message) from exc
         digest = _sha256(staged)
         if digest in known:
             return SavedUpload(name, Path(known[digest]), note=f"{name}: same content as {known[digest]}, "

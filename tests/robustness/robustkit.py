@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -108,7 +109,8 @@ class Request:
 class FakeLLM:
     """A loopback OpenAI-compatible chat endpoint whose behaviour the test sets through ``mode``:
 
-    ``ok`` (a cited answer, streamed or not), ``slow`` (no response at all until closed), ``stall`` (one streamed
+    ``ok`` (a cited answer, streamed or not), ``echo-source`` (the first sentence of the prompt's source 1, cited
+    ``[1]``, followed by ``answer``), ``slow`` (no response at all until closed), ``stall`` (one streamed
     token, then silence), ``bad-json`` (HTTP 200 whose body is not JSON), ``garbage-sse`` (an event stream of
     non-JSON events), ``http500``, and ``echo-401`` (an error body that repeats the Authorization header).
     """
@@ -155,7 +157,11 @@ class FakeLLM:
                 stream = bool(body.get("stream"))
                 mode = fake.mode
                 try:
-                    if mode == "ok":
+                    if mode == "echo-source":  # quotes source 1's first sentence, cited, then fake.answer
+                        answer = _first_sentence_of_source_1(body) + "[1]。" + fake.answer
+                        self._sse([_chunk(piece) for piece in _split(answer)] + ["[DONE]"]) if stream else \
+                            self._send(200, "application/json", json.dumps(_completion(answer)))
+                    elif mode == "ok":
                         if stream:
                             self._sse([_chunk(piece) for piece in _split(fake.answer)] + ["[DONE]"])
                         else:
@@ -207,6 +213,14 @@ class FakeLLM:
                     self._event(data)
 
         return Handler
+
+
+def _first_sentence_of_source_1(body: dict) -> str:
+    prompt = "\n".join(str(m.get("content", "")) for m in body.get("messages", []))
+    text = prompt.split('<source n="1"', 1)[-1].split(">", 1)[-1].split("</source>", 1)[0]
+    lines = [line.strip() for line in text.splitlines() if line.strip() and not line.strip().startswith("#")]
+    first = re.split(r"(?<=[。！？.!?])", lines[0] if lines else "")[0]
+    return first.rstrip("。.!！?？")
 
 
 def _split(text: str, size: int = 6) -> list[str]:

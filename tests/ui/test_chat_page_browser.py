@@ -16,13 +16,12 @@ import pytest
 from filemakers import make_text
 from serverkit import ARTIFACTS, REPO, only_the_server
 
+from eval.pagekit import CHROMIUM as CHROMIUM_PATH
+from eval.pagekit import CHROMIUM_ARGS, ask_on_page
+
 pytestmark = pytest.mark.slow
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
+CHROMIUM = Path(CHROMIUM_PATH)
 README_SCREENSHOT = REPO / "ui" / "assets" / "chat-page.png"
 QUESTION = "某金融机构上了联邦学习以后，觉得比技术更难搞定的是什么？"
 UPLOAD_REPORT = """# 深海养殖机器人市场简报
@@ -62,22 +61,7 @@ def page(browser, chat_server):
 
 def _ask(page, question: str) -> tuple[float, float]:
     """Type a question, press Enter; seconds to the first streamed text and to the finished answer."""
-    answers_before = page.locator("#rq-chat .rq-answer:not(.rq-streaming)").count()
-    page.locator("#rq-question textarea").fill(question)
-    started = time.perf_counter()
-    page.locator("#rq-question textarea").press("Enter")
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('#rq-chat .rq-answer .rq-answer-text')].some("
-        "e => e.closest('.rq-streaming') && e.textContent.trim().length > 0) || "
-        f"document.querySelectorAll('#rq-chat .rq-answer:not(.rq-streaming)').length > {answers_before}",
-        polling="raf", timeout=60_000,
-    )
-    first = time.perf_counter() - started
-    page.wait_for_function(
-        f"() => document.querySelectorAll('#rq-chat .rq-answer:not(.rq-streaming)').length > {answers_before}",
-        polling="raf", timeout=60_000,
-    )
-    return first, time.perf_counter() - started
+    return ask_on_page(page, question, timeout_ms=60_000)
 
 
 def test_an_analyst_asks_reads_a_cited_answer_opens_its_source_and_exports(page, chat_server, tmp_path):
@@ -162,11 +146,14 @@ def test_an_analyst_uploads_a_report_and_it_is_listed_and_searchable(page, chat_
     page.get_by_role("tab", name="Documents · 文档").click()
     page.locator("#rq-docs").wait_for()
     page.locator("#rq-upload input[type=file]").set_input_files(str(report))
+    page.wait_for_function(  # queued at once, then listed as indexed
+        "() => (document.querySelector('#rq-docs-message') || {}).textContent?.includes('Queued')", timeout=60_000,
+    )
     page.wait_for_function(
-        "() => (document.querySelector('#rq-docs-message') || {}).textContent?.includes('Added')",
+        "() => (document.querySelector('#rq-upload-queue .rq-upload-done') || {}).textContent?.includes('indexed')",
         timeout=300_000,
     )
-    assert "deep-sea-robots.md" in page.locator("#rq-docs-message").inner_text()
+    assert "deep-sea-robots.md" in page.locator("#rq-upload-queue .rq-upload-done").last.inner_text()
     page.locator("#rq-docs").get_by_text("深海养殖机器人市场简报").first.wait_for()
     page.screenshot(path=str(ARTIFACTS / "documents-after-upload.png"))
 

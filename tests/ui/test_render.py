@@ -209,3 +209,14 @@ def test_a_quote_across_bold_text_is_one_highlight_and_one_across_list_items_is_
     assert html.count("<mark") == 1 and '<mark class="rq-quote"><strong>客户声音</strong>：' in html
     across = render.passage_with_quote_html(chunk, "还难。 - 某金融机构\n* 第二条")
     assert re.findall(r'<mark class="rq-quote">([^<]*)</mark>', across) == ["还难。 - 某金融机构", "第二条"]
+
+
+def test_an_answer_that_cites_nothing_shows_the_passages_it_was_drawn_from_even_with_no_sources_setting():
+    """In LLM mode, an answer with no [n] was shown with "check it against the passages below" and no passage."""
+    chunks = [_chunk(id=f"d1-c-0000{i}", index=i) for i in range(5)]
+    passages = [Passage(rank=i + 1, score=1.0 - i / 10, chunk=c) for i, c in enumerate(chunks)]
+    answer = Answer(question="q", text="A claim with no source.", refused=False, mode="llm", citations=[],
+                    passages=passages, notices=["The model's answer cites no source; check it against the passages "
+                                                "below."])
+    html = render.answer_html(answer, {}, turn=0, sources=None)
+    assert html.count('class="rq-card') >= 3 and "Also retrieved" in html

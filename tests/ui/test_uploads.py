@@ -103,3 +103,15 @@ def test_only_files_in_the_uploads_folder_are_ever_deleted(make_settings, tmp_pa
     inside = save_uploads([(outside, "mine.md")], settings).saved[0].path
     assert not is_upload(outside, settings) and not delete_upload(outside, settings) and outside.exists()
     assert is_upload(inside, settings) and delete_upload(inside, settings) and not inside.exists()
+
+
+def test_an_upload_over_a_budget_is_refused_naming_the_setting_it_hit(make_settings, tmp_path):
+    """An upload over a budget crashed save_uploads (its error could not be rebuilt from a message) and the
+    check ignored the configured budgets."""
+    settings = make_settings(ingest={"max_nesting_depth": 50})
+    nested = make_text(tmp_path / "nested.html", "<div>" * 60 + "深处。" + "</div>" * 60)
+    shallow = make_text(tmp_path / "shallow.html", "<div>" * 40 + "浅处的报告正文。" + "</div>" * 40)
+    result = save_uploads([(nested, "nested.html"), (shallow, "shallow.html")], settings)
+    reasons = dict(result.failed)
+    assert "ingest.max_nesting_depth" in reasons["nested.html"] and str(tmp_path) not in reasons["nested.html"]
+    assert [s.path.name for s in result.saved] == ["shallow.html"]
