@@ -53,16 +53,37 @@ def load_pdf(path: Path, data: bytes, ocr: PageOcr | None = None) -> LoadedDocum
 
 
 def _page_text(layout: PageLayout, rows: list[TableRow]) -> str:
-    """A page's raw text, its table rows marked (``ingest.loaders.pdf_lines``) and appended to ``rows``."""
-    lines = []
+    """A page's raw text, its table rows marked (``ingest.loaders.pdf_lines``) and appended to ``rows``.
+
+    A table stands apart as a Markdown table does: a blank line before its caption (the line just above it, when
+    close), one between caption and header row, one after its last row. Answering reads a row in the context of
+    its block's first line (the header) and of the one-line paragraph above the block (the caption).
+    """
+    lines: list[str] = []
+    previous = None
     for line in layout.lines:
         if line.cells is None:
+            if previous is not None and previous.cells is not None:
+                lines.append("")
             lines.append(line.text)
-            continue
-        cells = tuple(clean_text(cell) for cell in line.cells)
-        lines.append(marked_row(len(rows), cells))
-        rows.append(TableRow(cells, line.header))
+        else:
+            if line.header or previous is None or previous.cells is None:
+                if _caption_above(previous, line):
+                    lines.insert(len(lines) - 1, "")
+                lines.append("")
+            cells = tuple(clean_text(cell) for cell in line.cells)
+            lines.append(marked_row(len(rows), cells))
+            rows.append(TableRow(cells, line.header))
+        previous = line
     return "\n".join(lines)
+
+
+def _caption_above(line: LayoutLine | None, first_row: LayoutLine) -> bool:
+    """Whether ``line`` is the table's caption: a plain line right above its first row (within two line heights)."""
+    if line is None or line.cells is not None or line.box is None or first_row.box is None:
+        return False
+    height = line.box[3] - line.box[1]
+    return 0 <= first_row.box[1] - line.box[3] <= 2 * max(height, 1.0)
 
 
 def _assemble(pages: list[str], layouts: list[PageLayout], scan: _Scan, rows: list[TableRow]):
