@@ -107,7 +107,18 @@ def print_pdf(path: Path | str, report: Report) -> Path:
 
 
 def print_html_pages(path: Path | str, pages_html: Sequence[str], header: str, footer: str) -> list[Path]:
-    """Print each HTML document; the first goes to ``path``, the others beside it as ``<stem>-<i>.pdf``."""
+    """Print each HTML document; the first goes to ``path``, the others beside it as ``<stem>-<i>.pdf``.
+
+    Printing runs in a thread of its own: Playwright's sync API refuses to start where another Playwright (a
+    browser test's) already runs an event loop.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(_print, path, pages_html, header, footer).result()
+
+
+def _print(path: Path | str, pages_html: Sequence[str], header: str, footer: str) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     if not CHROMIUM.exists():
