@@ -10,8 +10,7 @@ the display width of the characters before and after it: a Chinese character is 
 from __future__ import annotations
 
 import bisect
-import threading
-from collections import OrderedDict
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -58,31 +57,18 @@ def quote_boxes(record: dict[str, Any], text: str, start: int, end: int) -> tupl
 
 
 class PageBoxes:
-    """The ``"boxes"`` records of PDF documents (with their text), read from the sidecars and kept in a small
-    cache."""
+    """The ``"boxes"`` records of PDF documents (with their text), read from the sidecars, the last few kept."""
 
     def __init__(self, docs_dir: Path, capacity: int = 16) -> None:
         self.docs_dir = docs_dir
-        self._cache: OrderedDict[str, tuple[dict, str] | None] = OrderedDict()
-        self._capacity = capacity
-        self._lock = threading.Lock()
+        self.get = functools.lru_cache(maxsize=capacity)(self._read)
 
-    def get(self, doc_id: str) -> tuple[dict, str] | None:
-        with self._lock:
-            if doc_id in self._cache:
-                self._cache.move_to_end(doc_id)
-                return self._cache[doc_id]
+    def _read(self, doc_id: str) -> tuple[dict, str] | None:
         sidecar = read_sidecar(self.docs_dir, doc_id)
-        entry = (sidecar["boxes"], sidecar.get("text", "")) if sidecar and sidecar.get("boxes") else None
-        with self._lock:
-            self._cache[doc_id] = entry
-            while len(self._cache) > self._capacity:
-                self._cache.popitem(last=False)
-        return entry
+        return (sidecar["boxes"], sidecar.get("text", "")) if sidecar and sidecar.get("boxes") else None
 
     def clear(self) -> None:
-        with self._lock:
-            self._cache.clear()
+        self.get.cache_clear()
 
 
 def with_boxes(citations: Sequence[Citation], boxes_of: Callable[[str], tuple[dict, str] | None]) -> list[Citation]:

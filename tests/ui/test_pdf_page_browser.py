@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 import printed_pdf
-from serverkit import ARTIFACTS, only_the_server, start_server, stop_server
+from serverkit import ARTIFACTS, only_the_server, server_over_corpus
 from test_chat_page_browser import _ask, browser  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow
@@ -18,12 +18,8 @@ QUESTION, CELLS = printed_pdf.TABLE_QUESTIONS[0]
 def pdf_server(tmp_path_factory):
     root = tmp_path_factory.mktemp("pdf-server")
     printed_pdf.print_pdf(root / "corpus" / "海上风电运维机器人.pdf", printed_pdf.sample_report(16))
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    server = start_server(root / "data", ARTIFACTS / "pdf-page-server.log", timeout=900,
-                          env={"REPORTQA_CORPUS_DIR": str(root / "corpus")})
-    yield server
-    stop_server(server.process)
-    assert "NETWORK GUARD" not in server.log(), "the server tried to reach the network"
+    with server_over_corpus(root, "pdf-page-server.log") as server:
+        yield server
 
 
 @pytest.fixture
