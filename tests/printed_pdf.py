@@ -212,6 +212,9 @@ TABLE_QUESTIONS = (
 
 def _cn(n: int) -> str:
     digits = "一二三四五六七八九"
+    if n >= 100:
+        rest = n % 100
+        return _cn(n // 100) + "百" + ("零" if 0 < rest < 10 else "") + (_cn(rest) if rest else "")
     if n < 10:
         return digits[n - 1]
     return ("" if n < 20 else digits[n // 10 - 1]) + "十" + (digits[n % 10 - 1] if n % 10 else "")
