@@ -26,6 +26,17 @@ class PageLine:
 
 
 @dataclass(frozen=True)
+class LineBox:
+    """Characters ``[start, end)`` of the cleaned text were drawn in ``box`` on PDF page ``page`` (points from the
+    page's top-left corner: x0, top, x1, bottom)."""
+
+    start: int
+    end: int
+    page: int
+    box: tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
 class StructureHints:
     """What a loader saw before cleaning flattened it, for ``ingest.structure`` to read the blocks with.
 
@@ -39,11 +50,14 @@ class StructureHints:
         cells: line number in the cleaned text → the cells of that table row as the loader split them (tabs or
             runs of spaces), empty cells kept.
         metadata_title: the title in the file's metadata (PDF ``/Title``, DOCX core title, HTML ``<title>``).
+        header_rows: line numbers of table rows the loader knows to be a table's header row (a PDF table's first
+            row), whatever their words look like.
     """
 
     markup: str | None = None
     cells: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
     metadata_title: str | None = None
+    header_rows: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -56,9 +70,12 @@ class LoadedDocument:
     kind: str
     pages: tuple[PageSpan, ...] = field(default=())
     hints: StructureHints = field(default_factory=StructureHints, compare=False, repr=False)
-    # PDF page number → the lines OCR read on it, with their boxes (only pages read by OCR). Kept for showing a
-    # cited passage on its page; not stored in the index yet.
+    # PDF page number → the lines OCR read on it, with their boxes (only pages read by OCR).
     page_lines: Mapping[int, tuple[PageLine, ...]] = field(default_factory=dict, compare=False, repr=False)
+    # Where each line of a PDF's text was drawn (text layer or OCR), in text order, and each page's size in points:
+    # what shows a quote on its page.
+    line_boxes: tuple[LineBox, ...] = field(default=(), compare=False, repr=False)
+    page_sizes: Mapping[int, tuple[float, float]] = field(default_factory=dict, compare=False, repr=False)
     # What went wrong on part of the document (a page OCR could not read); the ingest summary lists them.
     warnings: tuple[str, ...] = field(default=())
 

@@ -37,6 +37,7 @@ from rag.files import printable
 from rag.lexical import update_lexical_index
 from rag.manifest import DocumentRecord, Manifest, chunk_id, document_id
 from rag.models import Chunk
+from rag.page_boxes import boxes_record
 from rag.settings import Settings
 from rag.store import ChunkStore, forget_cached_database
 from rag.text import detect_language, sentence_spans, tokenize
@@ -44,7 +45,7 @@ from rag.text import detect_language, sentence_spans, tokenize
 logger = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes in a way that changes chunks: every document is then re-ingested.
-PIPELINE_VERSION = 8
+PIPELINE_VERSION = 9
 # Under the data directory: where the page stores uploaded reports (``ui.uploads.uploads_dir``); ingest cannot
 # import ui, so the folder's name is kept here too and a test checks the two agree.
 UPLOADS_FOLDER = "uploads"
@@ -507,6 +508,8 @@ def _prepare(
         # Typed blocks (title, headings, lists, tables, bylines, page furniture) with offsets into "text":
         # read back with rag.blocks.DocumentStructure.from_dict.
         "structure": structure.to_dict(),
+        # Where each line of a PDF was drawn (rag.page_boxes): what shows a quote on its page.
+        "boxes": boxes_record(document.line_boxes, dict(document.page_sizes)),
     }
     return _Prepared(path, record, chunks, embed_texts, sidecar, is_new, document.warnings)
 

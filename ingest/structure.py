@@ -40,6 +40,7 @@ from functools import lru_cache
 from ingest.clean import clean_text
 from ingest.document import LoadedDocument
 from rag.blocks import VOCABULARY, Block, DocumentStructure, Item, is_summary_heading
+from rag.text import display_width
 
 __all__ = [
     "read_structure",
@@ -249,11 +250,6 @@ _CJK_RE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 _TERMINAL = ("。", "！", "？", "；", "!", "?", ";", "…", "：", ":", ".", "．")
 _CLAUSE_PUNCT = frozenset("，,；;。！？!?")
 _EMPHASIS_RE = re.compile(r"\*\*|__|`")
-
-
-def display_width(text: str) -> int:
-    """A Chinese character is about two Latin ones wide."""
-    return len(text) + len(_CJK_RE.findall(text))
 
 
 def _plain(line: str) -> str:
@@ -931,6 +927,7 @@ class _LayoutReader:
         self.page = _page_lookup(document)
         self.pdf = document.kind == "pdf"
         self.cells = dict(document.hints.cells)
+        self.header_rows = document.hints.header_rows
 
     def read(self) -> list[Block]:
         lines = self.lines
@@ -1182,7 +1179,8 @@ class _LayoutReader:
         rule = len(row_lines) > 1 and re.fullmatch(r"[-=—_|+:\s]{3,}", texts[row_lines[1]]) is not None
         first_cells = self._row_cells(first, texts[first])
         first_words = [self.text[a:b] for a, b in first_cells]
-        if len(row_lines) > 1 and (rule or not any(re.search(r"\d", w) for w in first_words)):
+        known = first in self.header_rows  # the loader saw the table (a PDF's ruled table): its first row heads it
+        if len(row_lines) > 1 and (known or rule or not any(re.search(r"\d", w) for w in first_words)):
             header_line = first
         header = None
         if header_line is not None:

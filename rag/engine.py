@@ -35,6 +35,7 @@ from rag.lexical import LexicalIndex
 from rag.manifest import DocumentRecord, Manifest
 from rag.messages import problem_text, refusal_text
 from rag.models import Answer, Chunk, Passage
+from rag.page_boxes import PageBoxes, with_boxes
 from rag.question import Question, analyse, search_text
 from rag.retrieve import HybridRetriever, Retrieval, make_reranker
 from rag.settings import Settings
@@ -79,6 +80,7 @@ class Engine:
         self.embedder = embedder
         self.store = store
         self.files = DocumentFiles(settings.docs_dir)
+        self.page_boxes = PageBoxes(settings.docs_dir)
         self._reranker = make_reranker(settings.retrieval)
         self._lock = threading.Lock()
         self._manifest_stamp: tuple[int, int] | None = None
@@ -127,6 +129,7 @@ class Engine:
                 self.store = ChunkStore.open(self.settings, self.embedder.name, self.embedder.dim)
             self.manifest, self.lexical = manifest, lexical
             self.files.clear()
+            self.page_boxes.clear()
             self._manifest_stamp = stamp
 
     def documents(self) -> list[DocumentRecord]:
@@ -287,7 +290,8 @@ class Engine:
         timings["answer_ms"] = timings.get("evidence_ms", 0.0) + _ms(answer_started)
         timings["total_ms"] = _ms(started)
         update = {"passages": passages, "timings": timings, "notices": notices + answer.notices,
-                  "lang": asked.lang, "question": asked.text, "signals": found.decision.signals}
+                  "lang": asked.lang, "question": asked.text, "signals": found.decision.signals,
+                  "citations": with_boxes(answer.citations, self.page_boxes.get)}
         yield AnswerEvent("answer", answer=answer.model_copy(update=update))
 
     def _compose(self, asked: Question, search_query: str, found: Gathered) -> ExtractiveDraft | None:

@@ -60,6 +60,25 @@ class Passage(BaseModel):
         }
 
 
+class PageBox(BaseModel):
+    """Part of a PDF page a quote was drawn on: a box in points from the page's top-left corner, and the page's
+    size (so it can be drawn over the page at any scale)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    page: int = Field(ge=1)
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    page_width: float = Field(gt=0)
+    page_height: float = Field(gt=0)
+
+    def to_record(self) -> dict[str, Any]:
+        return {"page": self.page, "box": [self.x0, self.top, self.x1, self.bottom],
+                "page_size": [self.page_width, self.page_height]}
+
+
 class Citation(BaseModel):
     """What ``[n]`` in an answer points at: a quoted span inside one chunk, with document offsets."""
 
@@ -71,6 +90,7 @@ class Citation(BaseModel):
     quote_start: int = Field(ge=0, description="Offset of the quote in the cleaned document.")
     quote_end: int = Field(ge=0)
     supported: bool = True
+    boxes: tuple[PageBox, ...] = Field((), description="Where the quote was drawn on its PDF page(s); () otherwise.")
 
     @computed_field  # type: ignore[prop-decorator]
     @cached_property
@@ -91,6 +111,7 @@ class Citation(BaseModel):
             "quote": self.quote,
             "text": c.text,
             "supported": self.supported,
+            "boxes": [box.to_record() for box in self.boxes],
         }
 
 

@@ -78,6 +78,14 @@ def tokenize(text: str) -> list[str]:
     return tokens
 
 
+_WIDE_RE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+def display_width(text: str) -> int:
+    """A Chinese character (or a full-width form) is about two Latin ones wide."""
+    return len(text) + len(_WIDE_RE.findall(text))
+
+
 def cjk_ratio(text: str) -> float:
     """Share of CJK ideographs among the letters and ideographs of ``text``."""
     letters = sum(1 for ch in text if ch.isalpha())

@@ -122,6 +122,17 @@ class PageApi:
             for r in self.backend.documents()
         ]
 
+    def page_image(self, document: str, page: int) -> dict:
+        """Page ``page`` of an indexed PDF report (its doc_id) as a PNG data URI: {image, page, doc_id}. Only a
+        report's own file inside the corpus or uploads folder is opened."""
+        from ui.page_image import page_data_uri, shown_file
+
+        record = next((r for r in self.backend.documents() if r.doc_id == document and r.kind == "pdf"), None)
+        if record is None:
+            raise ReportQAError(f"no PDF report with id {str(document)[:40]!r} in the index")
+        path = shown_file(record.path, [self.settings.corpus_dir, *self.backend.ingest_roots()])
+        return {"image": page_data_uri(path, int(page)), "page": int(page), "doc_id": record.doc_id}
+
     def upload(self, files: list | None, request: gr.Request = None) -> dict:
         self._editor(request)
         result = upload(self.backend, files or [], None)
@@ -189,6 +200,7 @@ def register(api: PageApi, files: gr.File, result: gr.JSON, trigger: gr.Button, 
     gr.api(api_errors(api.remove), api_name="remove", concurrency_id="ingest", concurrency_limit=1)
     gr.api(api_errors(api.reingest), api_name="reingest", concurrency_id="ingest", concurrency_limit=1)
     gr.api(api_errors(api.status), api_name="status", queue=False)
+    gr.api(api_errors(api.page_image), api_name="page_image", concurrency_id="pages", concurrency_limit=2)
     gr.api(api_errors(api.evaluate), api_name="evaluate", concurrency_id="eval", concurrency_limit=1)
     for endpoint in (api.conversations, api.conversation, api.rename_conversation, api.delete_conversation,
                      api.rate, api.rated):

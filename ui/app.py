@@ -19,6 +19,8 @@ Named API endpoints, for ``gradio_client`` and scripts (``Client(url).view_api()
     /remove     documents=[title, file name or id, ...] → {removed, files_deleted}
     /reingest   → the ingest report of the corpus folder and the uploaded reports
     /status     → the index status of ``reportqa status --json``
+    /page_image document (a PDF report's doc_id), page → {image: PNG data URI, page, doc_id}: a cited page for
+                the source viewer (only a report's own file in the corpus or uploads folder is opened)
     /evaluate   question_set (a file name in eval/questions), mode="" → the evaluation summary
 
 History and ratings (the logged-in user's own conversations; see ``ui.history_page``)::

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from rag.models import Answer, Chunk, Citation, Passage
 from ui.markup import MARK_OPEN, esc, markdown_html
+from ui.page_image import page_figure_html
 
 # Characters of surrounding text the source viewer shows on each side of a passage.
 CONTEXT_CHARS = 700
@@ -82,12 +83,14 @@ def citation_card_html(citation: Citation, context: SourceContext | None, turn: 
     supported = "" if citation.supported else '<span class="rq-unsupported">weak support · 依据较弱</span>'
     supported += instruction_html(citation.instruction)
     passage = passage_with_quote_html(chunk, citation.quote, citation.quote_start, citation.quote_end)
+    page = page_figure_html(citation, turn)
     return (
         f'<div class="rq-card" id="rq-cite-{turn}-{citation.n}" data-n="{citation.n}">'
         f'<details class="rq-details"><summary class="rq-summary">'
         f'<div class="rq-card-head"><span class="rq-card-n">[{citation.n}]</span>{where_html(chunk)}{supported}</div>'
         f'<div class="rq-passage rq-md">{passage}</div>{_OPEN_HINT}'
-        f"</summary>{source_viewer_html(chunk, context, citation.quote_start, citation.quote_end)}</details></div>"
+        f"</summary>{source_viewer_html(chunk, context, citation.quote_start, citation.quote_end, beside=page)}"
+        "</details></div>"
     )
 
 
@@ -119,8 +122,10 @@ def passage_with_quote_html(
 def source_viewer_html(
     chunk: Chunk, context: SourceContext | None, quote_start: int | None = None, quote_end: int | None = None,
     quote: str = "",
+    beside: str = "",
 ) -> str:
-    """The source viewer: the passage (framed, quote marked) in its surrounding document text."""
+    """The source viewer: the passage (framed, quote marked) in its surrounding document text, and ``beside`` it
+    (the cited PDF page, see ``ui.page_image``) when given."""
     quote_text = quote
     if not quote_text and quote_start is not None and quote_end is not None:
         local_start, local_end = quote_start - chunk.start, quote_end - chunk.start
@@ -146,7 +151,9 @@ def source_viewer_html(
     return (
         f'<div class="rq-viewer" data-doc="{esc(chunk.doc_id)}"><div class="rq-viewer-head" '
         f'title="{esc(chunk.source)}">{" · ".join(where)}</div>'
-        f'<div class="rq-viewer-body">{before}<div class="rq-focus"><div class="rq-md">{body}</div></div>{after}</div></div>'
+        f'<div class="rq-viewer-main">{beside}'
+        f'<div class="rq-viewer-body">{before}<div class="rq-focus"><div class="rq-md">{body}</div></div>{after}</div>'
+        "</div></div>"
     )
 
 

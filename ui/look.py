@@ -64,6 +64,17 @@ mark.rq-quote { background: #fde68a; color: #1f2937; padding: 0 1px; border-radi
 .rq-viewer { border-top: 1px solid var(--border-color-primary); padding: .5rem .65rem .65rem; }
 .rq-viewer-head { font-size: .8em; color: var(--body-text-color-subdued); margin-bottom: .35rem;
   font-family: var(--font-mono); }
+.rq-viewer-main { display: flex; gap: .6rem; align-items: flex-start; }
+.rq-viewer-main > .rq-viewer-body { flex: 1 1 55%; min-width: 0; }
+.rq-page { flex: 0 1 45%; max-width: 45%; }
+.rq-page-head { font-size: .75em; color: var(--body-text-color-subdued); margin-bottom: .2rem; }
+.rq-page-sheet { position: relative; width: 100%; background: #fff; border: 1px solid var(--border-color-primary);
+  overflow: hidden; }
+.rq-page-img { display: block; width: 100%; height: 100%; }
+.rq-page-img:not([src]) { visibility: hidden; }
+.rq-page-mark { position: absolute; background: rgba(255, 200, 0, .35); outline: 2px solid rgba(230, 140, 0, .9);
+  pointer-events: none; }
+.rq-page-error { font-size: .75em; color: var(--error-text-color, #b00); }
 .rq-viewer-body { position: relative; max-height: 22em; overflow-y: auto; background: var(--background-fill-secondary);
   padding: .5rem .6rem; border-radius: 6px; }
 .rq-ctx { color: var(--body-text-color-subdued); }
@@ -157,11 +168,36 @@ JS = """
     button.textContent = ok ? 'Copied · 已复制' : 'Copy failed · 复制失败';
     setTimeout(() => { button.textContent = 'Copy · 复制'; }, 1600);
   }, true);
+  // A cited PDF page: fetched from the page's /page_image endpoint when its card first opens. The figure's id is
+  // rq-page-<turn>-<n>-<doc id>-<page> (the chat's sanitizer keeps ids, not data attributes).
+  const loadPage = async (figure) => {
+    if (!figure || figure.dataset.loading) return;
+    figure.dataset.loading = '1';
+    const parts = figure.id.split('-');
+    const page = Number(parts.pop()), doc = parts.pop();
+    const root = ((window.gradio_config && window.gradio_config.root) || '').replace(/[/]$/, '');
+    try {
+      const start = await fetch(root + '/gradio_api/call/page_image', {method: 'POST',
+        headers: {'Content-Type': 'application/json'}, body: JSON.stringify({data: [doc, page]})});
+      const {event_id} = await start.json();
+      const stream = await (await fetch(root + '/gradio_api/call/page_image/' + event_id)).text();
+      const done = stream.split('event: complete')[1];
+      if (!done) throw new Error((stream.match(/data: (.*)/) || [])[1] || 'no page');
+      const result = JSON.parse(done.slice(done.indexOf('data:') + 5).trim())[0];
+      figure.querySelector('img.rq-page-img').src = result.image;
+    } catch (error) {
+      const note = document.createElement('div');
+      note.className = 'rq-page-error';
+      note.textContent = 'Page image unavailable · 无法显示原页: ' + error.message;
+      figure.appendChild(note);
+    }
+  };
   // Opening a card: scroll its source viewer to the quoted sentence ("toggle" does not bubble; capture it).
   document.addEventListener('toggle', (event) => {
     const details = event.target;
     if (!details.classList || !details.classList.contains('rq-details') || !details.open) return;
     fitQuote(details.querySelector('.rq-viewer-body'));
+    loadPage(details.querySelector('.rq-page'));
   }, true);
   // A new answer (streaming or finished): its first line at the top of the chat, the question's end above it.
   let shown = '';

@@ -1,4 +1,5 @@
-"""PDF reports, read one page at a time so every chunk knows its page; pages without a usable text layer by OCR."""
+"""PDF reports, read one page at a time so every chunk knows its page and every line its box; pages without a
+usable text layer by OCR. The page layout (columns, tables) is ``ingest.loaders.pdf_layout``'s."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import logging
 from pathlib import Path
 
 from ingest.clean import clean_text, is_page_number, rejoin_wrapped_lines, remove_page_furniture
-from ingest.document import LoadedDocument, PageLine, PageSpan, StructureHints
+from ingest.document import LineBox, LoadedDocument, PageLine, PageSpan, StructureHints
+from ingest.loaders.pdf_layout import LayoutLine, PageLayout, read_layout
+from ingest.loaders.pdf_lines import TableRow, line_boxes, marked_row, row_text, unmark, unmarked
 from ingest.ocr import OcrError, PageOcr, is_legible, needs_ocr
 from ingest.structure import is_junk_title, title_line
 from rag.errors import CorruptDocumentError
@@ -17,16 +20,19 @@ _PAGE_SEPARATOR = "\n\n"
 
 
 def load_pdf(path: Path, data: bytes, ocr: PageOcr | None = None) -> LoadedDocument:
-    """Extract, de-furnish and re-join the text of every page; OCR the pages that have none (when ``ocr`` is given).
+    """Read every page's layout (pdfplumber; pypdf when pdfplumber cannot read the file), de-furnish and re-join
+    the text; OCR the pages that have none (when ``ocr`` is given). Tables become rows with cells and a header
+    (``StructureHints``); every line keeps its box on its page (``LoadedDocument.line_boxes``).
 
     Raises:
         CorruptDocumentError: broken or truncated file, a password, or no readable text on any page (the reason
             says what was found: "12 pages, no text layer, OCR off").
     """
-    raw_pages, title = _extract(path, data)
-    if not raw_pages:
+    layouts, title = _read_pages(path, data)
+    if not layouts:
         raise CorruptDocumentError(f"{path}: PDF has no pages")
-    raw_pages = [clean_text(page) for page in raw_pages]
+    rows: list[TableRow] = []
+    raw_pages = [clean_text(_page_text(layout, rows)) for layout in layouts]
     scan = _read_scanned_pages(path, data, raw_pages, ocr)
     pages = [clean_text(rejoin_wrapped_lines(page)) for page in remove_page_furniture(scan.pages)]
     if not any(pages) and any(scan.pages):
@@ -34,27 +40,102 @@ def load_pdf(path: Path, data: bytes, ocr: PageOcr | None = None) -> LoadedDocum
         pages = [clean_text(rejoin_wrapped_lines(page)) for page in scan.pages]
     if not any(pages):
         raise CorruptDocumentError(f"{path}: {scan.refusal(len(raw_pages))}")
-    text_parts, spans, offset = [], [], 0
+    text, spans, hints, boxes = _assemble(pages, layouts, scan, rows)
+    # The metadata title, unless it names the tool or the file ("Microsoft Word - x.docx"); else the first page's
+    # first title-like line; the file name only as a last resort.
+    chosen = (title if not is_junk_title(title) else None) or title_line(text, pdf=True) or path.stem
+    return LoadedDocument(
+        path=path, title=chosen, text=text, kind="pdf", pages=tuple(spans),
+        hints=StructureHints(metadata_title=title, cells=hints[0], header_rows=frozenset(hints[1])),
+        page_lines=scan.lines, warnings=tuple(scan.warnings()), line_boxes=tuple(boxes),
+        page_sizes={layout.number: (layout.width, layout.height) for layout in layouts},
+    )
+
+
+def _page_text(layout: PageLayout, rows: list[TableRow]) -> str:
+    """A page's raw text, its table rows marked (``ingest.loaders.pdf_lines``) and appended to ``rows``.
+
+    A table stands apart as a Markdown table does: a blank line before its caption (the line just above it, when
+    close), one between caption and header row, one after its last row. Answering reads a row in the context of
+    its block's first line (the header) and of the one-line paragraph above the block (the caption).
+    """
+    lines: list[str] = []
+    previous = None
+    for line in layout.lines:
+        if line.cells is None:
+            if previous is not None and previous.cells is not None:
+                lines.append("")
+            lines.append(line.text)
+        else:
+            if line.header or previous is None or previous.cells is None:
+                if _caption_above(previous, line):
+                    lines.insert(len(lines) - 1, "")
+                lines.append("")
+            cells = tuple(clean_text(cell) for cell in line.cells)
+            lines.append(marked_row(len(rows), cells))
+            rows.append(TableRow(cells, line.header))
+        previous = line
+    return "\n".join(lines)
+
+
+def _caption_above(line: LayoutLine | None, first_row: LayoutLine) -> bool:
+    """Whether ``line`` is the table's caption: a plain line right above its first row (within two line heights)."""
+    if line is None or line.cells is not None or line.box is None or first_row.box is None:
+        return False
+    height = line.box[3] - line.box[1]
+    return 0 <= first_row.box[1] - line.box[3] <= 2 * max(height, 1.0)
+
+
+def _assemble(pages: list[str], layouts: list[PageLayout], scan: _Scan, rows: list[TableRow]):
+    """The document text (pages joined), its page spans, the table hints (line → cells, header lines) and the
+    line boxes."""
+    text_parts: list[str] = []
+    spans: list[PageSpan] = []
+    cells: dict[int, tuple[str, ...]] = {}
+    headers: set[int] = set()
+    boxes: list[LineBox] = []
+    offset = line_number = 0  # where the page starts: characters, lines
     for number, page_text in enumerate(pages, start=1):
         if not page_text:
             continue
         if text_parts:
             offset += len(_PAGE_SEPARATOR)
-        spans.append(PageSpan(offset, offset + len(page_text), number))
-        text_parts.append(page_text)
-        offset += len(page_text)
-    text = _PAGE_SEPARATOR.join(text_parts)
-    # The metadata title, unless it names the tool or the file ("Microsoft Word - x.docx"); else the first page's
-    # first title-like line; the file name only as a last resort.
-    chosen = (title if not is_junk_title(title) else None) or title_line(text, pdf=True) or path.stem
-    return LoadedDocument(
-        path=path, title=chosen, text=text, kind="pdf", pages=tuple(spans), hints=StructureHints(metadata_title=title),
-        page_lines=scan.lines, warnings=tuple(scan.warnings()),
-    )
+            line_number += _PAGE_SEPARATOR.count("\n")
+        plain, marked = unmark(page_text)
+        for line, index in marked:
+            cells[line_number + line] = rows[index].cells
+            if rows[index].header:
+                headers.add(line_number + line)
+        if number in scan.lines:
+            source = [(line.text, line.box) for line in scan.lines[number]]
+        else:
+            source = [(row_text(line.cells) if line.cells is not None else line.text, line.box)
+                      for line in layouts[number - 1].lines if line.box is not None]
+        boxes += line_boxes(plain, offset, number, source)
+        spans.append(PageSpan(offset, offset + len(plain), number))
+        text_parts.append(plain)
+        offset += len(plain)
+        line_number += plain.count("\n")
+    return _PAGE_SEPARATOR.join(text_parts), spans, (cells, headers), boxes
 
 
-def _extract(path: Path, data: bytes) -> tuple[list[str], str | None]:
-    """Each page's text layer as pypdf extracts it, and the metadata title."""
+def _read_pages(path: Path, data: bytes) -> tuple[list[PageLayout], str | None]:
+    """Every page's layout by pdfplumber, or, when it cannot read the file, each page's text by pypdf (lines
+    without boxes), whose errors name what is wrong with the file."""
+    try:
+        pages, title = read_layout(data)
+        return list(pages), title
+    except Exception as exc:  # pdfminer raises many private types on damaged files; pypdf says what is wrong
+        logger.info("%s: pdfplumber could not read it (%s: %s); reading it with pypdf", path.name,
+                    type(exc).__name__, exc)
+    texts, sizes, title = _extract(path, data)
+    layouts = [PageLayout(n, w, h, [LayoutLine(line, None) for line in text.split("\n")])
+               for n, (text, (w, h)) in enumerate(zip(texts, sizes), start=1)]
+    return layouts, title
+
+
+def _extract(path: Path, data: bytes) -> tuple[list[str], list[tuple[float, float]], str | None]:
+    """Each page's text layer as pypdf extracts it, each page's size, and the metadata title."""
     import pypdf
     from pypdf.errors import DependencyError, PdfReadError
 
@@ -68,7 +149,11 @@ def _extract(path: Path, data: bytes) -> tuple[list[str], str | None]:
                 f"{path}: encrypted PDF that needs a password to open; skipped "
                 "(remove the password and ingest it again)"
             )
-        return [page.extract_text() or "" for page in reader.pages], _metadata_title(reader)
+        texts, sizes = [], []
+        for page in reader.pages:
+            texts.append(page.extract_text() or "")
+            sizes.append((float(page.mediabox.width), float(page.mediabox.height)))
+        return texts, sizes, _metadata_title(reader)
     except CorruptDocumentError:
         raise
     except DependencyError as exc:  # AES needs the cryptography package
@@ -117,7 +202,7 @@ def _read_scanned_pages(path: Path, data: bytes, raw_pages: list[str], ocr: Page
 
     A page whose text layer is only its page number counts as having none: scanning software often stamps one.
     """
-    bodies = ["\n".join(line for line in page.split("\n") if not is_page_number(line)) for page in raw_pages]
+    bodies = ["\n".join(line for line in unmarked(page).split("\n") if not is_page_number(line)) for page in raw_pages]
     unreadable = [n for n, body in enumerate(bodies, start=1) if needs_ocr(body)]
     scan = _Scan(list(raw_pages), unreadable, [n for n in unreadable if bodies[n - 1].strip()])
     if not unreadable or ocr is None:

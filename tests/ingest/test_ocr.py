@@ -64,6 +64,15 @@ def test_ocr_keeps_the_box_of_every_line_on_its_page(scanned_doc):
         assert 40 < x0 < 80  # the 0.8-inch left margin, in points
 
 
+def test_the_text_ocr_read_keeps_the_box_of_its_line_for_showing_a_quote_on_its_page(scanned_doc):
+    at = scanned_doc.text.index("第二页")
+    box = next(b for b in scanned_doc.line_boxes if b.start <= at < b.end)
+    assert box.page == 2 and 40 < box.box[0] < 80
+    assert scanned_doc.text[box.start : box.end] in scanned_doc.text
+    width, height = scanned_doc.page_sizes[2]
+    assert abs(width - A4_POINTS[0]) < 2 and abs(height - A4_POINTS[1]) < 2
+
+
 def test_with_ocr_off_a_scanned_pdf_is_refused_saying_what_was_found(scanned_pdf):
     with pytest.raises(CorruptDocumentError) as caught:
         load_document(scanned_pdf, ocr=False)

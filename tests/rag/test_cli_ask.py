@@ -16,7 +16,7 @@ from llm_server import free_port
 REPORTQA = Path(sys.executable).with_name("reportqa")
 TRIAL = "llm-services-failing-the-trial-period.txt"
 ANSWER_KEYS = {"question", "answer", "refused", "mode", "citations", "passages", "notices", "latency_ms"}
-CITATION_KEYS = {"n", "source", "title", "section", "page", "start", "end", "quote", "text", "supported"}
+CITATION_KEYS = {"n", "source", "title", "section", "page", "start", "end", "quote", "text", "supported", "boxes"}
 PASSAGE_KEYS = {"rank", "score", "source", "title", "section", "page", "start", "end", "text"}
 
 

@@ -116,6 +116,19 @@ def server_over_copy(index_dir: Path, root: Path, log_name: str) -> Iterator[Cha
     assert "NETWORK GUARD" not in server.log(), "the server tried to reach the network"
 
 
+@contextmanager
+def server_over_corpus(root: Path, log_name: str) -> Iterator[ChatServer]:
+    """A chat server of its own over the reports in ``root / "corpus"`` (its start-up ingest builds the index in
+    ``root / "data"``); its log goes to the artifacts folder. Stopped afterwards, and checked never to have reached
+    for the network."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    server = start_server(root / "data", ARTIFACTS / log_name, timeout=900,
+                          env={"REPORTQA_CORPUS_DIR": str(root / "corpus")})
+    yield server
+    stop_server(server.process)
+    assert "NETWORK GUARD" not in server.log(), "the server tried to reach the network"
+
+
 def stop_server(process: subprocess.Popen) -> None:
     process.terminate()
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from filemakers import make_text
-from serverkit import ARTIFACTS, only_the_server, start_server, stop_server
+from serverkit import ARTIFACTS, only_the_server, server_over_corpus
 from test_chat_page_browser import _ask, browser  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.slow
@@ -77,13 +77,8 @@ def reading_server(tmp_path_factory):
     root = tmp_path_factory.mktemp("reading-server")
     make_text(root / "corpus" / "deep-sea-robots.md", ROBOTS)
     make_text(root / "corpus" / "harbour-drones.md", HARBOUR)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    # The server's start-up ingest builds the index of the two reports.
-    server = start_server(root / "data", ARTIFACTS / "reading-server.log", timeout=900,
-                          env={"REPORTQA_CORPUS_DIR": str(root / "corpus")})
-    yield server
-    stop_server(server.process)
-    assert "NETWORK GUARD" not in server.log(), "the server tried to reach the network"
+    with server_over_corpus(root, "reading-server.log") as server:
+        yield server
 
 
 @pytest.fixture
