@@ -4,7 +4,8 @@ Each development set is answered over its own documents (the shipped reports for
 external tuning half's documents for it); every question's measured signals and whether it is answerable make one
 training row. A logistic regression is fitted with stratified cross-validation; the decision threshold is the one
 that refuses as many unanswerable questions as possible while refusing at most ``MAX_FALSE_REFUSAL`` of the
-answerable ones, on the out-of-fold probabilities. The model is then refitted on every row and written, with the
+answerable ones, on the out-of-fold probabilities, fitted separately for questions whose best evidence is in their
+own language and in the other (``rag.abstain.language_pair``). The model is then refitted on every row and written, with the
 embedder it was fitted for and its cross-validated figures, to ``rag/abstainer.json`` (or ``--out``).
 """
 
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.questions import Question
-from rag.abstain import DEFAULT_MODEL_PATH, SIGNALS
+from rag.abstain import DEFAULT_MODEL_PATH, SIGNALS, language_pair
 from rag.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -101,7 +102,11 @@ def fit(rows: Sequence[Row], embedder_name: str, folds: int = FOLDS, seed: int =
     for train, test in splitter.split(x, y):
         clf, mean, scale = model_on(train)
         out_of_fold[test] = clf.predict_proba((x[test] - mean) / scale)[:, 1]
+    pairs = np.asarray([language_pair(row.signals) for row in rows])
     threshold = best_threshold(out_of_fold, y)
+    thresholds = {pair: best_threshold(out_of_fold[pairs == pair], y[pairs == pair])
+                  for pair in ("same", "cross") if (y[pairs == pair] == 1).any()}
+    cuts = np.asarray([thresholds.get(pair, threshold) for pair in pairs])
     clf, mean, scale = model_on(np.arange(len(y)))
     return {
         "embedder": embedder_name,
@@ -111,7 +116,8 @@ def fit(rows: Sequence[Row], embedder_name: str, folds: int = FOLDS, seed: int =
         "mean": [round(float(m), 6) for m in mean],
         "scale": [round(float(s), 6) for s in scale],
         "threshold": round(float(threshold), 4),
-        "cross_validated": figures(out_of_fold, y, threshold, rows, folds),
+        "thresholds": {pair: round(float(cut), 4) for pair, cut in thresholds.items()},
+        "cross_validated": figures(out_of_fold, y, cuts, rows, folds),
         "fitted_on": sorted({row.set_name for row in rows}),
         "rows": len(rows),
         "fitted_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -130,8 +136,9 @@ def best_threshold(probabilities, labels, max_false_refusal: float = MAX_FALSE_R
     return float(answerable[min(allowed, len(answerable) - 1)])
 
 
-def figures(probabilities, labels, threshold: float, rows: Sequence[Row], folds: int) -> dict[str, Any]:
-    """Refusal accuracy and false refusals of the out-of-fold decisions, overall and per set and language."""
+def figures(probabilities, labels, threshold, rows: Sequence[Row], folds: int) -> dict[str, Any]:
+    """Refusal accuracy and false refusals of the out-of-fold decisions (``threshold``: one cut, or one per row),
+    overall and per set, language and language pair."""
     import numpy as np
 
     answered = probabilities >= threshold
@@ -148,12 +155,14 @@ def figures(probabilities, labels, threshold: float, rows: Sequence[Row], folds:
     sets = np.asarray([row.set_name for row in rows])
     langs = np.asarray([row.lang for row in rows])
     types = np.asarray([row.type for row in rows])
+    pairs = np.asarray([language_pair(row.signals) for row in rows])
     return {
         "folds": folds,
         "overall": block(np.ones(len(labels), dtype=bool)),
         "by_set": {name: block(sets == name) for name in sorted(set(sets.tolist()))},
         "by_lang": {name: block(langs == name) for name in sorted(set(langs.tolist()))},
         "by_type": {name: block(types == name) for name in sorted(set(types.tolist()))},
+        "by_language_pair": {name: block(pairs == name) for name in sorted(set(pairs.tolist()))},
     }
 
 

@@ -4,7 +4,9 @@ The engine measures a handful of signals for every question (how well the best s
 by its rare terms; whether they carry an answer of the kind asked; whether the names and years the question gives
 stand near them; whether dense and keyword search agree) and a logistic regression, fitted by ``reportqa
 calibrate`` on the pooled development sets, turns them into the probability that the question is answerable from
-the shelf. The model file records the embedder it was fitted for: the signals' scale depends on it, so an index
+the shelf. The cut on that probability is fitted per language pair: evidence in another language than the question
+scores lower on every signal, so one cut would either refuse answerable cross-language questions or answer
+unanswerable same-language ones. The model file records the embedder it was fitted for: the signals' scale depends on it, so an index
 built with another embedder falls back to one documented threshold on the evidence score, and says so.
 """
 
@@ -18,10 +20,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from rag.evidence import Sentence
-from rag.question import Question, answer_fits
+from rag.question import Kind, Question, answer_fits
 from rag.specificity import specific_share, specificity
 from rag.text import cjk_ratio, fold, tokenize
 
@@ -49,6 +51,8 @@ SIGNALS = (
     "specific_missing",  # how specific the most specific question word is that the shelf never uses
     "translated",  # share of the question's words with a translation the shelf uses (glossary)
     "dense_peak",  # best passage similarity minus the mean of the retrieved passages': a peak, not a plateau
+    # The kind of answer asked, one signal per kind: how often a question of that kind is answerable, given the rest.
+    *(f"kind_{kind}" for kind in get_args(Kind)),
 )
 HEAD = 8  # the best sentences whose scores make the evidence signals
 KIND_WINDOW = 3  # candidate answers (not titles or lead-ins) that may carry the kind of answer asked
@@ -77,6 +81,7 @@ def measure_signals(
     """The signals of one question's evidence (see ``SIGNALS``); ``sentences`` best first."""
     head = list(sentences[:HEAD])
     signals = dict.fromkeys(SIGNALS, 0.0)
+    signals[f"kind_{question.kind}"] = 1.0
     if not head or not passages:
         signals["vocabulary"] = float(timings.get("vocabulary_coverage", 0.0))
         return signals
@@ -211,7 +216,7 @@ class Abstainer:
             score = signals.get("score_top", 0.0)
             return Decision(score >= self.threshold, score, signals, "threshold")
         probability = predict(self.model, signals)
-        return Decision(probability >= self.model["threshold"], probability, signals, "model")
+        return Decision(probability >= model_threshold(self.model, signals), probability, signals, "model")
 
 
 def has_words_in_common(signals: dict[str, float]) -> bool:
@@ -220,6 +225,16 @@ def has_words_in_common(signals: dict[str, float]) -> bool:
     pooled development sets no answerable question lacks them, and the model, being linear, cannot learn that
     floor from the few off-topic questions that have none."""
     return signals.get("term_coverage", 0.0) > 0.0 or signals.get("lexical_top", 0.0) > 0.0
+
+
+def language_pair(signals: dict[str, float]) -> str:
+    """"cross" when the best evidence is in another language than the question, else "same"."""
+    return "cross" if signals.get("cross_lingual", 0.0) > 0 else "same"
+
+
+def model_threshold(model: dict[str, Any], signals: dict[str, float]) -> float:
+    """The model's cut for this question's language pair (one cut for both in a model fitted before the split)."""
+    return float(model.get("thresholds", {}).get(language_pair(signals), model["threshold"]))
 
 
 def predict(model: dict[str, Any], signals: dict[str, float]) -> float:

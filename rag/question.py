@@ -1100,8 +1100,8 @@ def _figure_fits(figure: Figure, units: frozenset[str]) -> bool:
     if figure.unit in units:
         return True
     if figure.unit == "":
-        if "money" in units and _vocab().magnitude_re.search(_fold_in_place(figure.text)):
-            return True  # "营收达到300亿": an amount without its currency
+        if units & {"money", "size"} and _vocab().magnitude_re.search(_fold_in_place(figure.text)):
+            return True  # "营收达到300亿", "参数规模仅8B": an amount or a size without its unit
         return bool(units & {"count", "people"})
     return False
 

@@ -273,7 +273,8 @@ def calibrate(
     console.print(
         f"fitted on {model['rows']} questions ({', '.join(model['fitted_on'])}) for {model['embedder']}: "
         f"cross-validated refusal of unanswerable {cv.get('refusal_accuracy', 0):.3f}, "
-        f"answerable refused {cv.get('false_refusal', 0):.3f} (threshold {model['threshold']})",
+        f"answerable refused {cv.get('false_refusal', 0):.3f} (thresholds by language pair "
+        f"{model.get('thresholds') or model['threshold']})",
         highlight=False,
     )
     console.print(f"wrote {shown(out or DEFAULT_MODEL_PATH)}", highlight=False)

@@ -111,3 +111,29 @@ def test_the_threshold_refuses_what_it_can_without_refusing_answerable_questions
     labels = np.asarray([1, 1, 1, 1, 0, 0])
     cut = best_threshold(probabilities, labels)
     assert 0.3 < cut <= 0.6
+
+
+def test_evidence_in_the_other_language_is_judged_against_its_own_cut(tmp_path):
+    """Cross-language evidence scores lower on every signal; a question whose evidence is in its own language and
+    scores that low is refused, the same scores across languages are an answer."""
+    rng = random.Random(3)
+    rows = _rows()
+    for i in range(40):
+        answerable = i < 30
+        signals = dict.fromkeys(SIGNALS, 0.0) | {"cross_lingual": 1.0}
+        signals.update(dense_top=(0.78 if answerable else 0.70) + rng.gauss(0, 0.02),
+                       lexical_top=(0.4 if answerable else 0.15) + rng.gauss(0, 0.08),
+                       score_top=(0.9 if answerable else 0.8) + rng.gauss(0, 0.03),
+                       term_coverage=(0.5 if answerable else 0.2) + rng.gauss(0, 0.08))
+        rows.append(Row("set.jsonl", f"x{i}", "en", "cross_lingual" if answerable else "unanswerable", answerable,
+                        signals))
+    model = fit(rows, EMBEDDER)
+    assert set(model["thresholds"]) == {"same", "cross"}
+    assert model["cross_validated"]["by_language_pair"]["cross"]["answerable"] == 30
+    path = tmp_path / "abstainer.json"
+    path.write_text(json.dumps(model), encoding="utf-8")
+    abstainer = Abstainer.load(EMBEDDER, threshold=0.98, path=path)
+    typical_cross = dict.fromkeys(SIGNALS, 0.0) | {"dense_top": 0.78, "lexical_top": 0.4, "score_top": 0.9,
+                                                   "term_coverage": 0.5}
+    assert abstainer.decide(typical_cross | {"cross_lingual": 1.0}).answer
+    assert not abstainer.decide(typical_cross).answer

@@ -354,6 +354,8 @@ def test_a_question_keeps_the_figures_it_states():
         ("What share of companies chose code generation?", "Some 300 companies took part.", False),
         ("OpenAI GPT系列的使用率是多少？", "OpenAI GPT系列以42.9%的使用率位居首位", True),
         ("AI手机出货量是多少台？", "2025年出货量预计达1.18亿台。", True),
+        ("这款端侧模型的参数量有多大？", "参数规模仅8B，但在多模态能力上接近GPT-4V。", True),
+        ("这款端侧模型的参数量有多大？", "该模型于2024年5月发布。", False),
     ],
 )
 def test_a_figure_question_is_answered_by_a_new_figure_in_the_unit_asked_for(text, sentence, fits):
