@@ -55,7 +55,7 @@ def check_one(engine, answerer, question: str, raw_answer: str | None) -> dict[s
     started = time.perf_counter()
     pieces, error = [], ""
     try:
-        for kind, payload in answerer.stream(asked.text, passages, asked.lang == "zh", engine):
+        for kind, payload in answerer.stream(asked.text, passages, asked.lang == "zh", engine.continuation):
             if kind == "delta":
                 pieces.append(payload)
     except LLMUnavailableError as exc:

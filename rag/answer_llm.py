@@ -14,18 +14,16 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from rag.citations import best_quote, support_score
 from rag.errors import LLMUnavailableError
-from rag.models import Answer, Citation, Passage
+from rag.models import Answer, Chunk, Citation, Passage
 from rag.settings import LLMSettings
 from rag.support import SupportChecker
+from rag.question import previous_questions
 from rag.text import sentence_spans
-
-if TYPE_CHECKING:
-    from rag.engine import Engine
 
 logger = logging.getLogger(__name__)
 
@@ -77,8 +75,6 @@ class LLMAnswerer:
 
     def condense(self, question: str, history: Sequence[Any]) -> str:
         """A standalone version of a follow-up question (the question itself when there is no history)."""
-        from rag.engine import previous_questions
-
         previous = previous_questions(history)
         if not previous:
             return question
@@ -93,14 +89,15 @@ class LLMAnswerer:
         question: str,
         passages: list[Passage],
         chinese: bool,
-        engine: Engine | None = None,
+        continuation: Callable[[Chunk], str] | None = None,
         items: Sequence[Citation] = (),
     ) -> Iterator[tuple[str, Any]]:
         """Yield ("delta", text) while generating, then ("answer", Answer) with checked citations.
 
         ``items`` are the items of the list a list question asks for (from the document structure, see
         ``rag.answer_structured``): their passages lead the sources and the prompt names every item with its
-        source number, so the model's answer can be complete.
+        source number, so the model's answer can be complete. ``continuation`` gives the text that follows a
+        passage in its document (the engine's neighbours), shown to the model with it.
         """
         sources = self.sources(passages, items)
         system = _SYSTEM_PROMPT.format(
@@ -108,11 +105,7 @@ class LLMAnswerer:
             language="Chinese" if chinese else "English",
             not_in_reports=NOT_IN_REPORTS,
         )
-        continuations = (
-            {p.chunk.id: engine.continuation(p.chunk) for p in sources}
-            if engine is not None and engine.settings.retrieval.neighbours
-            else {}
-        )
+        continuations = {p.chunk.id: continuation(p.chunk) for p in sources} if continuation is not None else {}
         user = _format_sources(sources, continuations) + _list_hint(items, sources) + f"\n\nQuestion: {question}"
         pieces = []
         for delta in self._stream([("system", system), ("user", user)]):

@@ -36,7 +36,7 @@ from rag.manifest import DocumentRecord, Manifest
 from rag.messages import problem_text, refusal_text
 from rag.models import Answer, Chunk, Passage
 from rag.page_boxes import PageBoxes, with_boxes
-from rag.question import Question, analyse, search_text
+from rag.question import Question, analyse, previous_questions, search_text
 from rag.retrieve import HybridRetriever, Retrieval, make_reranker
 from rag.settings import Settings
 from rag.store import ChunkStore, forget_cached_database
@@ -266,7 +266,7 @@ class Engine:
                 listed = (compose_list(named, found.sentences, found.passages, self.files, found.query_vector, found.groups,
                                        self._titles()) if asked.kind == "list" else None)
                 items = listed.citations if listed is not None else ()
-                for kind, payload in answerer.stream(asked.text, passages[:top_k], chinese, self, items):
+                for kind, payload in answerer.stream(asked.text, passages[:top_k], chinese, self._continuation(), items):
                     if kind == "delta":
                         yield AnswerEvent("delta", payload)
                     elif payload.refused:
@@ -377,6 +377,10 @@ class Engine:
                 notices.append(f"{exc} Answered extractively instead.")
         return "extractive", search_text(asked, previous_questions(history))
 
+    def _continuation(self):
+        """What the LLM is shown after each passage: the rest of its paragraph, when neighbours are on."""
+        return self.continuation if self.settings.retrieval.neighbours else None
+
     def _llm_answerer(self):
         if self._llm is None:
             from rag.answer_llm import LLMAnswerer
@@ -389,17 +393,6 @@ class Engine:
             )
         return self._llm
 
-
-def previous_questions(history: Sequence[Any]) -> list[str]:
-    """User turns of a history given as messages ({"role", "content"}) or (question, answer) pairs."""
-    questions = []
-    for turn in history:
-        if isinstance(turn, dict):
-            if turn.get("role") == "user" and isinstance(turn.get("content"), str):
-                questions.append(turn["content"])
-        elif isinstance(turn, (list, tuple)) and turn and isinstance(turn[0], str):
-            questions.append(turn[0])
-    return questions
 
 
 def _pieces(text: str, size: int = 12) -> Iterator[str]:

@@ -1120,6 +1120,18 @@ def _has_new_name(question: Question, text: str) -> bool:
     )
 
 
+def previous_questions(history: Sequence[Any]) -> list[str]:
+    """User turns of a history given as messages ({"role", "content"}) or (question, answer) pairs."""
+    questions = []
+    for turn in history:
+        if isinstance(turn, dict):
+            if turn.get("role") == "user" and isinstance(turn.get("content"), str):
+                questions.append(turn["content"])
+        elif isinstance(turn, (list, tuple)) and turn and isinstance(turn[0], str):
+            questions.append(turn[0])
+    return questions
+
+
 def search_text(question: Question, previous: Sequence[str]) -> str:
     """The text to retrieve with: for a follow-up, the most recent earlier question, then this one."""
     if question.follow_up:
@@ -1131,5 +1143,5 @@ def search_text(question: Question, previous: Sequence[str]) -> str:
 
 __all__ = [
     "KIND_PRECEDENCE", "Figure", "Kind", "Question", "UnitClass", "analyse", "answer_fits", "find_figures",
-    "search_text",
+    "previous_questions", "search_text",
 ]

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from eval.questions import load_questions
-from rag.engine import Engine, previous_questions
-from rag.question import analyse, search_text
+from rag.engine import Engine
+from rag.question import analyse, previous_questions, search_text
 from rag.errors import ReportQAError
 from rag.text import fold, simplify
 
@@ -153,7 +153,7 @@ def test_a_chinese_follow_up_is_answered_about_the_subject_of_the_previous_quest
     first = engine.ask(first_question)
     history = [{"role": "user", "content": first_question}, {"role": "assistant", "content": first.text}]
 
-    follow_up = engine.ask("那它的价格呢？", history=history)
+    follow_up = engine.ask("那它的定价怎么样？", history=history)
 
     assert (_file(follow_up.passages[0]), follow_up.passages[0].chunk.section) == (
         _file(first.passages[0]), first.passages[0].chunk.section

@@ -121,7 +121,7 @@ def test_an_endpoint_that_was_never_up_falls_back_to_an_extractive_answer_at_onc
 
 def test_a_follow_up_still_carries_its_subject_when_the_endpoint_is_down(dead_endpoint_engine):
     history = [{"role": "user", "content": "阿里云PAI是什么平台？"}, {"role": "assistant", "content": "..."}]
-    answer = dead_endpoint_engine.ask("那它的价格呢？", history=history, mode="llm")
+    answer = dead_endpoint_engine.ask("那它的定价怎么样？", history=history, mode="llm")
     assert answer.mode == "extractive"
     assert "定价：相对国外云服务更有竞争力" in answer.text
     assert answer.notices
