@@ -149,6 +149,39 @@ def _print(path: Path | str, pages_html: Sequence[str], header: str, footer: str
     return written
 
 
+def scan_pdf(printed: Path | str, path: Path | str, *, dpi: int = 150, angles: Sequence[float] = (1.5, -1.0, 2.0, -1.5),
+             blur: float = 0.6) -> Path:
+    """A scanned copy of a printed PDF: each page rasterised by pypdfium2 at ``dpi``, turned a little (page ``i`` by
+    ``angles[i % len(angles)]`` degrees, counter-clockwise when positive) and blurred (Gaussian radius ``blur``
+    pixels), the images wrapped by Pillow in a PDF of the same page size with no text layer (JPEG-compressed, as
+    scanners write them)."""
+    import pypdfium2 as pdfium
+    from PIL import Image, ImageFilter
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = pdfium.PdfDocument(str(printed))
+    images = []
+    try:
+        for index in range(len(document)):
+            page = document[index]
+            try:
+                image = page.render(scale=dpi / 72).to_pil().convert("L")
+            finally:
+                page.close()
+            angle = angles[index % len(angles)] if angles else 0.0
+            if angle:
+                image = image.rotate(angle, resample=Image.BICUBIC, fillcolor=255)
+            if blur:
+                image = image.filter(ImageFilter.GaussianBlur(blur))
+            images.append(image)
+    finally:
+        document.close()
+    # Pillow would title the PDF after its file name; a scanner's PDF has no title.
+    images[0].save(path, "PDF", save_all=True, append_images=images[1:], resolution=float(dpi), title="")
+    return path
+
+
 def _table_html(table: Table) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in table.header)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in table.rows)
