@@ -33,6 +33,7 @@ class Word:
     bottom: float
     size: float = 10.0
     ref: object = None
+    font: str = ""
 
 
 def reading_order(words: list[Word], width: float) -> list[list[Word]]:

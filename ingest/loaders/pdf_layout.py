@@ -1,7 +1,8 @@
 """The layout of a text PDF's pages, read with pdfplumber: lines in reading order with their boxes, tables as rows.
 
 Per page: pdfplumber's ruled tables (``find_tables``) become a caption (the line just above), a header row and rows;
-the other words are grouped into lines and put in reading order, column by column, by ``ingest.columns``.
+the other words are grouped into lines and put in reading order, column by column, by ``ingest.columns``; runs of
+those lines that line up as a table without rules (``ingest.loaders.pdf_tables``) become rows under a header too.
 
 Pages are read one at a time and each is closed before the next (pdfplumber caches every object of a page until
 then), so memory does not grow with the page count beyond the text itself.
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ingest.columns import Box, Word, join_parts, reading_order, row_box
+from ingest.loaders.pdf_tables import cell_text, cells_of, unruled_tables
 
 # pdfminer writes "(cid:12)" for a glyph its font cannot map to Unicode: a replacement character says the same, so
 # the garbage check (``ingest.ocr.needs_ocr``) sends such a page to OCR as it does for pypdf's output.
@@ -86,14 +88,24 @@ def read_page(page) -> PageLayout:
         if len(rows) >= 2 and max(len(row) for row in rows) >= 2:
             tables.append((tuple(float(v) for v in table.bbox), rows, [r.bbox for r in table.rows]))
     words = []
-    for w in page.extract_words(use_text_flow=False, keep_blank_chars=False, extra_attrs=["size"]):
+    for w in page.extract_words(use_text_flow=False, keep_blank_chars=False, extra_attrs=["size", "fontname"]):
         word = Word(_CID_RE.sub("\ufffd", w["text"]), float(w["x0"]), float(w["top"]), float(w["x1"]),
-                    float(w["bottom"]), float(w.get("size") or 10.0))
+                    float(w["bottom"]), float(w.get("size") or 10.0), font=str(w.get("fontname") or ""))
         middle = ((word.x0 + word.x1) / 2, (word.top + word.bottom) / 2)
         if not any(_inside(middle, bbox) for bbox, _, _ in tables):
             words.append(word)
-    lines = [_line(row) for row in reading_order(words, layout.width)]
-    items: list[tuple[Box, list[LayoutLine]]] = [(line.box, [line]) for line in lines]
+    rows = reading_order(words, layout.width)
+    unruled = {start: end for start, end in unruled_tables(rows)}
+    items: list[tuple[Box, list[LayoutLine]]] = []
+    index = 0
+    while index < len(rows):
+        if index in unruled:
+            items.append(_unruled_table(rows[index : unruled[index]]))
+            index = unruled[index]
+        else:
+            line = _line(rows[index])
+            items.append((line.box, [line]))
+            index += 1
     for bbox, rows, row_boxes in tables:
         table_lines = [LayoutLine(" ".join(c for c in row if c), _row_box(row_boxes, i, bbox), tuple(row), i == 0)
                        for i, row in enumerate(rows)]
@@ -114,6 +126,14 @@ def _row_box(row_boxes, index: int, table_box: Box) -> Box:
 
 def _inside(point: tuple[float, float], box: Box) -> bool:
     return box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3]
+
+
+def _unruled_table(rows: list[list[Word]]) -> tuple[Box, list[LayoutLine]]:
+    lines = []
+    for number, row in enumerate(rows):
+        cells = tuple(cell_text(cell) for cell in cells_of(row))
+        lines.append(LayoutLine(" ".join(cells), row_box(row), cells, number == 0))
+    return row_box([word for row in rows for word in row]), lines
 
 
 def _line(row: list[Word]) -> LayoutLine:
