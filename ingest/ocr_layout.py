@@ -18,11 +18,14 @@ from collections.abc import Sequence
 
 from ingest.document import PageLine
 from ingest.columns import Word, join_parts, reading_order
+from ingest.unruled_tables import cell_text, cells_of, unruled_tables
 
 Quad = Sequence[tuple[float, float]]  # four corners, clockwise from the top-left, in points
 # Boxes at least this many times as long as they are tall give a reliable slope; shorter ones (a table cell, a
 # figure) are ignored when measuring skew.
 _MIN_ASPECT = 4.0
+# OCR's boxes hug the ink, so cells of one table column start a point or two apart from row to row.
+OCR_ALIGN_POINTS = 3.0
 # Skews beyond this are not a slightly crooked scan (a page turned 90° is read upright by rapidocr's classifier).
 MAX_SKEW_DEGREES = 10.0
 
@@ -49,7 +52,8 @@ def order_lines(lines: Sequence[PageLine], quads: Sequence[Quad], width: float, 
     """``lines`` (each read inside the quadrilateral of the same index) in reading order on a page of ``width`` by
     ``height`` points: a running header first, the body column by column, a running footer last. Pieces OCR read
     apart on one line of one column (cells of a table row, words across a wide space) become one line, its box
-    their union, its score their lowest."""
+    their union, its score their lowest; the rows of a table without rules (``ingest.unruled_tables``) keep their
+    cells."""
     angle = math.radians(skew_degrees(quads))
     cos, sin = math.cos(angle), math.sin(angle)
     cx, cy = width / 2, height / 2
@@ -58,13 +62,21 @@ def order_lines(lines: Sequence[PageLine], quads: Sequence[Quad], width: float, 
         upright = [(cx + (x - cx) * cos + (y - cy) * sin, cy - (x - cx) * sin + (y - cy) * cos) for x, y in quad]
         xs, ys = [p[0] for p in upright], [p[1] for p in upright]
         words.append(Word(line.text, min(xs), min(ys), max(xs), max(ys), ref=line))
+    rows = reading_order(words, width)
+    tables = {start: end for start, end in unruled_tables(rows, align=OCR_ALIGN_POINTS)}
     ordered = []
-    for row in reading_order(words, width):
+    for index, row in enumerate(rows):
         members = [word.ref for word in row]
-        if len(members) == 1:
+        start = next((s for s, e in tables.items() if s <= index < e), None)
+        if len(members) == 1 and start is None:
             ordered.append(members[0])
             continue
         box = (min(m.box[0] for m in members), min(m.box[1] for m in members),
                max(m.box[2] for m in members), max(m.box[3] for m in members))
-        ordered.append(PageLine(join_parts(m.text for m in members), box, min(m.score for m in members)))
+        score = min(m.score for m in members)
+        if start is None:
+            ordered.append(PageLine(join_parts(m.text for m in members), box, score))
+        else:
+            cells = tuple(cell_text(cell) for cell in cells_of(row))
+            ordered.append(PageLine(" ".join(cells), box, score, cells, index == start))
     return ordered

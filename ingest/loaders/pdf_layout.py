@@ -2,7 +2,7 @@
 
 Per page: pdfplumber's ruled tables (``find_tables``) become a caption (the line just above), a header row and rows;
 the other words are grouped into lines and put in reading order, column by column, by ``ingest.columns``; runs of
-those lines that line up as a table without rules (``ingest.loaders.pdf_tables``) become rows under a header too.
+those lines that line up as a table without rules (``ingest.unruled_tables``) become rows under a header too.
 
 Pages are read one at a time and each is closed before the next (pdfplumber caches every object of a page until
 then), so memory does not grow with the page count beyond the text itself.
@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from ingest.columns import Box, Word, join_parts, reading_order, row_box
-from ingest.loaders.pdf_tables import cell_text, cells_of, unruled_tables
+from ingest.unruled_tables import cell_text, cells_of, unruled_tables
 
 # pdfminer writes "(cid:12)" for a glyph its font cannot map to Unicode: a replacement character says the same, so
 # the garbage check (``ingest.ocr.needs_ocr``) sends such a page to OCR as it does for pypdf's output.

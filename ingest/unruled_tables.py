@@ -14,7 +14,9 @@ that holds up on every count below, and anything less stays text:
 - the header row is distinct: set in another font or size than most body text of the table (a bold ``<th>``), or
   holding no bare number where at least half the body cells past the first column are numbers.
 
-A body row with an empty cell has fewer cells and ends the table there.
+A body row with an empty cell has fewer cells and ends the table there. The same reading serves the lines OCR
+read on a scanned page (``ingest.ocr_layout``), with no fonts to compare: there only the words-over-numbers header
+counts, at a looser alignment.
 """
 
 from __future__ import annotations
@@ -33,14 +35,15 @@ _NUMBER_RE = re.compile(r"[-+(]?[$¥€£]?\d[\d,.]*\s*[%％)]?")
 Cells = list[list[Word]]
 
 
-def unruled_tables(rows: list[list[Word]]) -> list[tuple[int, int]]:
+def unruled_tables(rows: list[list[Word]], align: float = ALIGN_POINTS) -> list[tuple[int, int]]:
     """The tables among ``rows`` (lines of words in reading order) as ``(first, end)`` row index ranges; the first
-    row of each is its header."""
+    row of each is its header. ``align`` is the alignment tolerance in points (OCR's boxes are looser than a text
+    layer's)."""
     split = [cells_of(row) for row in rows]
     found = []
     start = 0
     while start < len(rows):
-        end = _run_end(split, start)
+        end = _run_end(split, start, align)
         run = split[start:end]
         if end - start >= 1 + MIN_BODY_ROWS and _short_cells(run[1:]) and _distinct_header(run[0], run[1:]):
             found.append((start, end))
@@ -65,30 +68,29 @@ def cell_text(cell: list[Word]) -> str:
     return join_parts(word.text for word in cell)
 
 
-def _run_end(split: list[Cells], start: int) -> int:
+def _run_end(split: list[Cells], start: int, align: float) -> int:
     """One past the last line that continues the table begun at ``start`` (``start`` itself when none can)."""
     first = split[start]
     if len(first) < 2:
         return start
     end = start + 1
-    while end < len(split) and _continues(split[end - 1], split[end], len(first)):
+    while end < len(split) and _continues(split[end - 1], split[end], len(first), align):
         end += 1
     return end
 
 
-def _continues(above: Cells, line: Cells, width: int) -> bool:
+def _continues(above: Cells, line: Cells, width: int, align: float) -> bool:
     if len(line) != width:
         return False
     upper, lower = row_box([w for cell in above for w in cell]), row_box([w for cell in line for w in cell])
     height = max(upper[3] - upper[1], lower[3] - lower[1], 1.0)
     if not 0 <= lower[1] - upper[3] <= 1.5 * height:
         return False
-    return all(_aligned(row_box(a), row_box(b)) for a, b in zip(above, line))
+    return all(_aligned(row_box(a), row_box(b), align) for a, b in zip(above, line))
 
 
-def _aligned(a, b) -> bool:
-    return (abs(a[0] - b[0]) <= ALIGN_POINTS or abs(a[2] - b[2]) <= ALIGN_POINTS
-            or abs((a[0] + a[2]) / 2 - (b[0] + b[2]) / 2) <= ALIGN_POINTS)
+def _aligned(a, b, align: float) -> bool:
+    return abs(a[0] - b[0]) <= align or abs(a[2] - b[2]) <= align or abs((a[0] + a[2]) / 2 - (b[0] + b[2]) / 2) <= align
 
 
 def _short_cells(body: list[Cells]) -> bool:
