@@ -2,6 +2,7 @@
 
     python -m eval.bench_ocr [--corpus corpus] [--pages-per-report 2] [--dpi 150] [--rotate 0] [--blur 0]
                              [--render-dpi N] [--out eval/out/bench]
+    python -m eval.bench_ocr --printed [--angles 1.5,-1,2,-1.5] [--blur 0.6] [--dpi 150]
 
 Each report's cleaned text (Markdown marks and table rules taken out) is drawn onto A4 page images at ``--dpi`` with
 a CJK font, as a scanner would see the printed report, optionally rotated and blurred; the images are wrapped in a
@@ -9,6 +10,11 @@ PDF with no text layer; then ``ingest.ocr.PageOcr`` renders and reads every page
 accuracy is 1 − (edit distance / characters drawn), pooled over pages, whitespace ignored; it is given on the text as
 read and after NFKC folding (PP-OCR often returns "," for "，" and the like). Pages per second count rendering and
 recognition, not the one-off model load (reported on its own). Writes ``bench_ocr.json`` to the output folder.
+
+``--printed`` measures the same on a scan of the Chromium-printed sample report (two columns, a table, running
+header and footer; ``tests/printed_pdf.py``), pages turned by ``--angles`` degrees and blurred, against the printed
+PDF's text layer in the loader's reading order, so a column read out of order costs edits too
+(``bench_ocr_printed.json``).
 """
 
 from __future__ import annotations
@@ -103,18 +109,42 @@ def _squash(text: str, fold: bool) -> str:
     return "".join(text.split())
 
 
-def run(
-    reports: Sequence[Path], pages_per_report: int, dpi: int, rotate: float, blur: float, render_dpi: int | None = None
-) -> dict:
+def _score(pairs: Sequence[tuple[str, str]]) -> dict:
+    """Characters drawn and edits needed, as read and after NFKC folding, over (read, truth) pairs."""
+    totals = {"chars": 0, "edits": 0, "edits_folded": 0}
+    for read, truth in pairs:
+        totals["chars"] += len(_squash(truth, False))
+        totals["edits"] += edit_distance(_squash(read, False), _squash(truth, False))
+        totals["edits_folded"] += edit_distance(_squash(read, True), _squash(truth, True))
+    return totals
+
+
+def _read_text(found) -> str:
+    return "".join(line.text for line in found) if isinstance(found, list) else ""
+
+
+def _accuracy(totals: dict) -> dict:
+    return {"accuracy": round(1 - totals["edits"] / max(totals["chars"], 1), 4),
+            "accuracy_nfkc": round(1 - totals["edits_folded"] / max(totals["chars"], 1), 4)}
+
+
+def _reader(render_dpi: int | None):
+    """The ingest's OCR reader, its models loaded, and how long loading took."""
     from ingest.ocr import RENDER_DPI, PageOcr
 
-    font = next((p for p in FONT_CANDIDATES if p.is_file()), None)
-    if font is None:
-        raise SystemExit(f"no CJK font at {FONT_CANDIDATES[0]} (Debian package fonts-wqy-microhei)")
     ocr = PageOcr(render_dpi or RENDER_DPI)
     started = time.perf_counter()
     ocr._load()
-    load_seconds = time.perf_counter() - started
+    return ocr, time.perf_counter() - started
+
+
+def run(
+    reports: Sequence[Path], pages_per_report: int, dpi: int, rotate: float, blur: float, render_dpi: int | None = None
+) -> dict:
+    font = next((p for p in FONT_CANDIDATES if p.is_file()), None)
+    if font is None:
+        raise SystemExit(f"no CJK font at {FONT_CANDIDATES[0]} (Debian package fonts-wqy-microhei)")
+    ocr, load_seconds = _reader(render_dpi)
     totals = {"chars": 0, "edits": 0, "edits_folded": 0, "pages": 0, "seconds": 0.0}
     per_report = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -124,32 +154,49 @@ def run(
             started = time.perf_counter()
             results = ocr.read_pages(pdf.read_bytes(), list(range(1, len(pages) + 1)), pdf.name)
             seconds = time.perf_counter() - started
-            chars = edits = edits_folded = 0
-            for number, (_, drawn) in enumerate(pages, start=1):
-                found = results[number]
-                read = "".join(line.text for line in found) if isinstance(found, list) else ""
-                truth = "".join(drawn)
-                chars += len(_squash(truth, False))
-                edits += edit_distance(_squash(read, False), _squash(truth, False))
-                edits_folded += edit_distance(_squash(read, True), _squash(truth, True))
-            per_report.append({"report": report.name, "pages": len(pages), "chars": chars,
-                               "accuracy": round(1 - edits / max(chars, 1), 4),
-                               "accuracy_nfkc": round(1 - edits_folded / max(chars, 1), 4),
-                               "seconds": round(seconds, 2)})
-            for key, value in (("chars", chars), ("edits", edits), ("edits_folded", edits_folded),
-                               ("pages", len(pages)), ("seconds", seconds)):
+            score = _score([(_read_text(results[n]), "".join(drawn)) for n, (_, drawn) in enumerate(pages, start=1)])
+            per_report.append({"report": report.name, "pages": len(pages), "chars": score["chars"],
+                               **_accuracy(score), "seconds": round(seconds, 2)})
+            for key, value in (*score.items(), ("pages", len(pages)), ("seconds", seconds)):
                 totals[key] += value
     return {
         "scan_dpi": dpi, "render_dpi": ocr.dpi, "rotate_degrees": rotate, "blur_radius": blur,
-        "pages": totals["pages"], "chars": totals["chars"],
-        "accuracy": round(1 - totals["edits"] / max(totals["chars"], 1), 4),
-        "accuracy_nfkc": round(1 - totals["edits_folded"] / max(totals["chars"], 1), 4),
+        "pages": totals["pages"], "chars": totals["chars"], **_accuracy(totals),
         "pages_per_second": round(totals["pages"] / totals["seconds"], 3) if totals["seconds"] else None,
         "seconds_per_page": round(totals["seconds"] / max(totals["pages"], 1), 2),
         "model_load_seconds": round(load_seconds, 2),
         "peak_rss_mb": peak_rss_mb(),
         "per_report": per_report,
         "machine": machine_info(),
+    }
+
+
+def run_printed(dpi: int, angles: Sequence[float], blur: float, render_dpi: int | None = None,
+                sections: int = 16) -> dict:
+    """The Chromium-printed sample report (``tests/printed_pdf.py``: two columns, running header and footer, a
+    table, a chart) scanned by ``printed_pdf.scan_pdf`` and read by OCR, against the text layer of the printed PDF
+    as the PDF loader lays it out (lines in reading order, header and footer included, as OCR reads them)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    import printed_pdf
+
+    from ingest.loaders.pdf_layout import read_layout
+
+    ocr, load_seconds = _reader(render_dpi)
+    with tempfile.TemporaryDirectory() as tmp:
+        pdf = printed_pdf.print_pdf(Path(tmp) / "printed.pdf", printed_pdf.sample_report(sections))
+        scan = printed_pdf.scan_pdf(pdf, Path(tmp) / "scan.pdf", dpi=dpi, angles=angles, blur=blur)
+        truths = [page.text for page in read_layout(pdf.read_bytes())[0]]
+        started = time.perf_counter()
+        results = ocr.read_pages(scan.read_bytes(), list(range(1, len(truths) + 1)), scan.name)
+        seconds = time.perf_counter() - started
+    score = _score([(_read_text(results[n]), truth) for n, truth in enumerate(truths, start=1)])
+    return {
+        "scan_dpi": dpi, "render_dpi": ocr.dpi, "rotate_degrees": list(angles), "blur_radius": blur,
+        "pages": len(truths), "chars": score["chars"], **_accuracy(score),
+        "pages_per_second": round(len(truths) / seconds, 3), "seconds_per_page": round(seconds / len(truths), 2),
+        "model_load_seconds": round(load_seconds, 2), "peak_rss_mb": peak_rss_mb(), "machine": machine_info(),
     }
 
 
@@ -161,11 +208,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rotate", type=float, default=0.0, help="degrees each scanned page is turned")
     parser.add_argument("--blur", type=float, default=0.0, help="Gaussian blur radius in pixels")
     parser.add_argument("--render-dpi", type=int, default=None, help="resolution pages are read at (default: ingest's)")
+    parser.add_argument("--printed", action="store_true",
+                        help="scan the Chromium-printed sample report instead of drawing the corpus's text")
+    parser.add_argument("--angles", default="1.5,-1,2,-1.5",
+                        help="with --printed: degrees page i is turned, cycling (default 1.5,-1,2,-1.5)")
     parser.add_argument("--out", type=Path, default=Path("eval/out/bench"))
     args = parser.parse_args(argv)
-    reports = sorted(p for p in args.corpus.iterdir() if p.suffix.lower() in (".md", ".txt"))
-    figures = run(reports, args.pages_per_report, args.dpi, args.rotate, args.blur, args.render_dpi)
-    for row in figures["per_report"]:
+    if args.printed:
+        angles = [float(a) for a in args.angles.split(",")]
+        figures = run_printed(args.dpi, angles, args.blur if args.blur else 0.6, args.render_dpi)
+        name = "bench_ocr_printed.json"
+    else:
+        reports = sorted(p for p in args.corpus.iterdir() if p.suffix.lower() in (".md", ".txt"))
+        figures = run(reports, args.pages_per_report, args.dpi, args.rotate, args.blur, args.render_dpi)
+        name = "bench_ocr.json"
+    for row in figures.get("per_report", []):
         print(f"{row['report']}: {row['pages']} pages, {row['chars']} chars, accuracy {row['accuracy']:.4f} "
               f"(NFKC {row['accuracy_nfkc']:.4f}), {row['seconds']:.1f} s")
     print(f"scans at {figures['scan_dpi']} dpi (rotate {figures['rotate_degrees']}°, blur {figures['blur_radius']}), "
@@ -174,7 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{figures['pages_per_second']} pages/s ({figures['seconds_per_page']} s/page), model load "
           f"{figures['model_load_seconds']} s, peak RSS {figures['peak_rss_mb']} MB, "
           f"load average {figures['machine']['load_average_1m']} on {figures['machine']['cpus']} CPUs")
-    print(f"wrote {write_json(args.out / 'bench_ocr.json', figures)}")
+    print(f"wrote {write_json(args.out / name, figures)}")
     return 0
 
 

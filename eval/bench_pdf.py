@@ -1,16 +1,20 @@
 """PDF benchmark: a report printed to PDF by headless Chromium against the same report as Markdown.
 
-    python -m eval.bench_pdf [--pages 100] [--big-pages 2000] [--out eval/out/bench]
+    python -m eval.bench_pdf [--pages 100] [--big-pages 2000] [--speed-only | --no-speed] [--out eval/out/bench]
 
 The report (``tests/printed_pdf.py``: two columns, running header and footer, a ruled table with a caption, a chart
 with a caption) is printed by Debian's Chromium with the WenQuanYi Micro Hei font; its Markdown twin holds the same
 words. Prints and writes to ``bench_pdf.json``:
 
-- radical code points (U+2E80–U+2FDF) in the indexed text of the printed report and of a PDF whose text layer
-  extracts as Kangxi radicals (0 expected);
-- running header or footer lines in any chunk (0 expected), in the short report and in the long one;
-- table questions (``TABLE_QUESTIONS``) answered over the PDF and over the Markdown: a citation quotes the asked
-  row (its label and figure) together with the header row;
+- radical code points (U+2E80–U+2FDF) in the text layers and in the indexed text of the printed report, a PDF
+  whose ToUnicode maps three ideographs to radicals, and the report printed in a font whose cmap maps radicals to
+  the ideographs' glyphs (``printed_pdf.with_radical_font``: Chromium then writes the radicals); 0 indexed expected;
+- running header or footer lines in any chunk (0 expected), in the short report, its scan and the long one;
+- table questions (``TABLE_QUESTIONS``) answered over the PDF, over the same PDF with its table printed without
+  rules, over the scan and over the Markdown: a citation quotes the asked row (its label and figure) together with
+  the header row;
+- the scan (``printed_pdf.scan_pdf``: 150 dpi, pages turned 1–2°, blurred, no text layer) ingested with OCR: its
+  ingest time and the cited pages as below;
 - the page of a cited quote right: for every citation of those questions and of questions on the running text, the
   page its boxes are on (what "Show in source" shows) and the page its passage starts on, against the pages whose
   text (read independently by pypdf) holds the quote;
@@ -72,6 +76,7 @@ def _indexed_texts(engine) -> list[str]:
 
 
 def _radicals(texts: Sequence[str]) -> int:
+    """Radical code points (U+2E80–U+2FDF) in ``texts``."""
     return sum(1 for text in texts for ch in text if RADICALS[0] <= ord(ch) <= RADICALS[1])
 
 
@@ -99,49 +104,93 @@ def text_questions(printed_pdf) -> list[str]:
     return out
 
 
-def quality(workdir: Path) -> dict[str, Any]:
-    """Radicals, furniture, table questions and cited pages over the short printed report and its Markdown."""
-    import pypdf
-
-    printed_pdf, filemakers = _makers()
-    report = printed_pdf.sample_report(16)
-    pdf_corpus, md_corpus = workdir / "pdf-corpus", workdir / "md-corpus"
-    pdf = printed_pdf.print_pdf(pdf_corpus / "海上风电运维机器人.pdf", report)
-    radical_text = "为了长期合作，他们用了平台的人工智能服务。"
-    filemakers.make_radical_pdf(pdf_corpus / "radicals.pdf", [radical_text * 3],
-                                {"长": "\u2ed3", "用": "\u2f64", "人": "\u2f08"})
-    md_corpus.mkdir(parents=True)
-    (md_corpus / "海上风电运维机器人.md").write_text(printed_pdf.report_markdown(report), encoding="utf-8")
-    pdf_engine, _ = _ingest(pdf_corpus, workdir / "pdf-data")
-    md_engine, _ = _ingest(md_corpus, workdir / "md-data")
-    texts = _indexed_texts(pdf_engine)
-    header = printed_pdf.SAMPLE_TABLE.header
-    tables = {"pdf": 0, "markdown": 0}
-    for question, cells in printed_pdf.TABLE_QUESTIONS:
-        tables["pdf"] += _table_answered(pdf_engine.ask(question), cells, header)
-        tables["markdown"] += _table_answered(md_engine.ask(question), cells, header)
-    page_texts = ["".join((p.extract_text() or "").split()) for p in pypdf.PdfReader(pdf).pages]
+def _cited_pages(engine, questions: Sequence[str], page_texts: list[str]) -> dict[str, Any]:
+    """For every citation of ``questions`` (from the printed report, not the radicals file): is the page its boxes
+    are on, and the page its passage starts on, one whose text holds the quote?"""
     cited = boxes_right = chunk_right = 0
-    for question in [q for q, _ in printed_pdf.TABLE_QUESTIONS] + text_questions(printed_pdf):
-        for citation in pdf_engine.ask(question).citations:
+    for question in questions:
+        for citation in engine.ask(question).citations:
             if citation.chunk.source.endswith("radicals.pdf"):
                 continue
             truth = _pages_holding(citation.quote, page_texts)
             cited += 1
             boxes_right += bool(citation.boxes) and citation.boxes[0].page in truth
             chunk_right += citation.chunk.page in truth
-    n = len(printed_pdf.TABLE_QUESTIONS)
+    return {"citations_checked": cited, "quote_page_right_by_boxes": round(boxes_right / max(cited, 1), 3),
+            "passage_page_right": round(chunk_right / max(cited, 1), 3)}
+
+
+def _page_texts(pdf: Path) -> list[str]:
+    """Each page's text as pypdf reads it (independently of the loader), whitespace removed."""
+    import pypdf
+
+    return ["".join((p.extract_text() or "").split()) for p in pypdf.PdfReader(pdf).pages]
+
+
+def _table_share(engine, printed_pdf) -> float:
+    header = printed_pdf.SAMPLE_TABLE.header
+    answered = sum(_table_answered(engine.ask(q), cells, header) for q, cells in printed_pdf.TABLE_QUESTIONS)
+    return round(answered / len(printed_pdf.TABLE_QUESTIONS), 3)
+
+
+def quality(workdir: Path) -> dict[str, Any]:
+    """Radicals, furniture, table questions and cited pages over the short printed report, the same report with
+    its table printed without rules, and its Markdown."""
+    from dataclasses import replace
+
+    printed_pdf, filemakers = _makers()
+    report = printed_pdf.sample_report(16)
+    pdf_corpus, md_corpus, unruled_corpus = workdir / "pdf-corpus", workdir / "md-corpus", workdir / "unruled"
+    pdf = printed_pdf.print_pdf(pdf_corpus / "海上风电运维机器人.pdf", report)
+    radical_text = "为了长期合作，他们用了平台的人工智能服务。"
+    filemakers.make_radical_pdf(pdf_corpus / "radicals.pdf", [radical_text * 3],
+                                {"长": "\u2ed3", "用": "\u2f64", "人": "\u2f08"})
+    radicals = printed_pdf.kangxi_radicals(printed_pdf.report_markdown(report))
+    radical_pdf = printed_pdf.print_pdf(workdir / "radical-corpus" / "radical-font.pdf",
+                                        printed_pdf.with_radical_font(report, radicals))
+    printed_pdf.print_pdf(unruled_corpus / "无框表格.pdf", replace(report, extra_css="table, th, td { border: none; }"))
+    md_corpus.mkdir(parents=True)
+    (md_corpus / "海上风电运维机器人.md").write_text(printed_pdf.report_markdown(report), encoding="utf-8")
+    pdf_engine, _ = _ingest(pdf_corpus, workdir / "pdf-data")
+    md_engine, _ = _ingest(md_corpus, workdir / "md-data")
+    unruled_engine, _ = _ingest(unruled_corpus, workdir / "unruled-data")
+    radical_engine, _ = _ingest(radical_pdf.parent, workdir / "radical-data")
+    texts = _indexed_texts(pdf_engine)
+    page_texts = _page_texts(pdf)
+    questions = [q for q, _ in printed_pdf.TABLE_QUESTIONS] + text_questions(printed_pdf)
     return {
         "printed_pages": len(page_texts),
-        "radical_code_points_indexed": _radicals(texts),
+        "radical_code_points_in_text_layers": _radicals(_page_texts(pdf_corpus / "radicals.pdf"))
+        + _radicals(_page_texts(radical_pdf)),
+        "radical_code_points_indexed": _radicals(texts + _indexed_texts(radical_engine)),
         "chunks_with_header_or_footer": _furniture(texts, report),
         "chunks": len(texts),
-        "table_questions": n,
-        "table_answered_pdf": round(tables["pdf"] / n, 3),
-        "table_answered_markdown": round(tables["markdown"] / n, 3),
-        "citations_checked": cited,
-        "quote_page_right_by_boxes": round(boxes_right / max(cited, 1), 3),
-        "passage_page_right": round(chunk_right / max(cited, 1), 3),
+        "table_questions": len(printed_pdf.TABLE_QUESTIONS),
+        "table_answered_pdf": _table_share(pdf_engine, printed_pdf),
+        "table_answered_unruled_pdf": _table_share(unruled_engine, printed_pdf),
+        "table_answered_markdown": _table_share(md_engine, printed_pdf),
+        **_cited_pages(pdf_engine, questions, page_texts),
+    }
+
+
+def scanned(workdir: Path) -> dict[str, Any]:
+    """The same printed report scanned (150 dpi, pages turned 1.5°, −1°, 2°, −1.5°, blurred, no text layer) and read
+    by OCR in an ingest: ingest time, furniture in chunks, table questions, and the cited pages (against the
+    printed PDF's text layer)."""
+    printed_pdf, _ = _makers()
+    report = printed_pdf.sample_report(16)
+    pdf = printed_pdf.print_pdf(workdir / "printed" / "海上风电运维机器人.pdf", report)
+    printed_pdf.scan_pdf(pdf, workdir / "scan-corpus" / "海上风电运维机器人-扫描.pdf")
+    engine, seconds = _ingest(workdir / "scan-corpus", workdir / "scan-data")
+    texts = _indexed_texts(engine)
+    questions = [q for q, _ in printed_pdf.TABLE_QUESTIONS] + text_questions(printed_pdf)
+    return {
+        "scanned_pages": len(_page_texts(pdf)),
+        "scan_ingest_s": round(seconds, 1),
+        "chunks": len(texts),
+        "chunks_with_header_or_footer": _furniture(texts, report),
+        "table_answered_scan": _table_share(engine, printed_pdf),
+        **_cited_pages(engine, questions, _page_texts(pdf)),
     }
 
 
@@ -214,17 +263,20 @@ def _read_in_child(path: Path) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.bench_pdf", description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=100, help="pages of the long printed report (default 100)")
-    parser.add_argument("--speed-only", action="store_true", help="skip the question part")
+    parser.add_argument("--speed-only", action="store_true", help="skip the question parts")
+    parser.add_argument("--no-speed", action="store_true", help="skip the long-report ingest and the big file")
     parser.add_argument("--big-pages", type=int, default=2000, help="pages of the big file (default 2000)")
     parser.add_argument("--out", type=Path, default=REPO / "eval" / "out" / "bench")
     args = parser.parse_args(argv)
     results: dict[str, Any] = {"machine_before": machine_info()}
     with tempfile.TemporaryDirectory(prefix="bench-pdf-") as tmp:
-        if not args.speed_only:
-            results["quality"] = quality(Path(tmp))
-            print(json.dumps(results["quality"], ensure_ascii=False, indent=2), flush=True)
-        results["speed"] = speed(Path(tmp), args.pages, args.big_pages)
-        print(json.dumps(results["speed"], ensure_ascii=False, indent=2), flush=True)
+        parts = {"quality": lambda: quality(Path(tmp) / "q"), "scanned": lambda: scanned(Path(tmp) / "s"),
+                 "speed": lambda: speed(Path(tmp), args.pages, args.big_pages)}
+        for name, run in parts.items():
+            if (args.speed_only and name != "speed") or (args.no_speed and name == "speed"):
+                continue
+            results[name] = run()
+            print(json.dumps({name: results[name]}, ensure_ascii=False, indent=2), flush=True)
     results["machine_after"] = machine_info()
     print(json.dumps({k: results[k] for k in ("machine_before", "machine_after")}, indent=2))
     write_json(args.out / "bench_pdf.json", results)

@@ -18,11 +18,14 @@ class PageSpan:
 
 @dataclass(frozen=True)
 class PageLine:
-    """One line of text OCR read on a PDF page, with its box in PDF points from the page's top-left corner."""
+    """One line of text OCR read on a PDF page, with its box in PDF points from the page's top-left corner.
+    ``cells`` is set for a row of a table (``header`` for its first row)."""
 
     text: str
     box: tuple[float, float, float, float]  # x0, y0, x1, y1
     score: float
+    cells: tuple[str, ...] | None = None
+    header: bool = False
 
 
 @dataclass(frozen=True)

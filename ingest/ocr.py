@@ -17,6 +17,7 @@ import unicodedata
 from functools import cache
 
 from ingest.document import PageLine
+from ingest.ocr_layout import order_lines
 
 logger = logging.getLogger(__name__)
 # OCR takes seconds per page: its one line per page is progress the user should see without --verbose.
@@ -112,7 +113,7 @@ class PageOcr:
         return results
 
     def read_page(self, page) -> list[PageLine]:
-        """The lines of one pypdfium2 page, top to bottom, with boxes in PDF points."""
+        """The lines of one pypdfium2 page in reading order (``ingest.ocr_layout``), with boxes in PDF points."""
         scale = self.dpi / 72
         try:
             image = page.render(scale=scale).to_pil().convert("RGB")
@@ -126,13 +127,15 @@ class PageOcr:
             raise OcrError(f"OCR failed ({type(exc).__name__}: {exc})") from exc
         if not getattr(output, "txts", None):
             return []
-        lines = []
+        lines, quads = [], []
         for text, quad, score in zip(output.txts, output.boxes, output.scores):
             if not any(ch.isalnum() for ch in text):
                 continue  # a rule, a bullet or a chart mark read as "_" or "■"
-            xs, ys = [float(p[0]) / scale for p in quad], [float(p[1]) / scale for p in quad]
+            points = [(float(p[0]) / scale, float(p[1]) / scale) for p in quad]
+            xs, ys = [p[0] for p in points], [p[1] for p in points]
             lines.append(PageLine(text.strip(), (min(xs), min(ys), max(xs), max(ys)), float(score)))
-        return lines
+            quads.append(points)
+        return order_lines(lines, quads, image.width / scale, image.height / scale)
 
 
 @cache

@@ -13,11 +13,12 @@ from __future__ import annotations
 import base64
 import html
 import io
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 CHROMIUM = Path("/usr/bin/chromium")
+CJK_FONT = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")
 _ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--font-render-hinting=none"]
 
@@ -147,6 +148,88 @@ def _print(path: Path | str, pages_html: Sequence[str], header: str, footer: str
         finally:
             browser.close()
     return written
+
+
+def scan_pdf(printed: Path | str, path: Path | str, *, dpi: int = 150, angles: Sequence[float] = (1.5, -1.0, 2.0, -1.5),
+             blur: float = 0.6) -> Path:
+    """A scanned copy of a printed PDF: each page rasterised by pypdfium2 at ``dpi``, turned a little (page ``i`` by
+    ``angles[i % len(angles)]`` degrees, counter-clockwise when positive) and blurred (Gaussian radius ``blur``
+    pixels), the images wrapped by Pillow in a PDF of the same page size with no text layer (JPEG-compressed, as
+    scanners write them)."""
+    import pypdfium2 as pdfium
+    from PIL import Image, ImageFilter
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document = pdfium.PdfDocument(str(printed))
+    images = []
+    try:
+        for index in range(len(document)):
+            page = document[index]
+            try:
+                image = page.render(scale=dpi / 72).to_pil().convert("L")
+            finally:
+                page.close()
+            angle = angles[index % len(angles)] if angles else 0.0
+            if angle:
+                image = image.rotate(angle, resample=Image.BICUBIC, fillcolor=255)
+            if blur:
+                image = image.filter(ImageFilter.GaussianBlur(blur))
+            images.append(image)
+    finally:
+        document.close()
+    # Pillow would title the PDF after its file name; a scanner's PDF has no title.
+    images[0].save(path, "PDF", save_all=True, append_images=images[1:], resolution=float(dpi), title="")
+    return path
+
+
+def with_radical_font(report: Report, radicals: Mapping[str, str], font_path: Path = CJK_FONT) -> Report:
+    """``report`` set in a font whose cmap also maps radical code points to the glyphs of their ideographs, as
+    Source Han Sans / Noto Sans CJK do (⽤ U+2F64 and 用 U+7528 share one glyph).
+
+    Chromium's PDF writer (Skia) gives each glyph of an embedded font the first code point, in code point order,
+    that maps to it in the font's cmap (``SkTypeface_FreeType::getGlyphToUnicodeMap``); radicals (U+2E80–U+2FDF)
+    come before the unified ideographs (U+4E00–), so the printed page shows 用 and its text layer says ⽤. Here the
+    font is WenQuanYi Micro Hei subset to the report's characters, with ``radicals`` (ideograph → radical) added to
+    its cmap, embedded in the page as a data: URL.
+    """
+    import logging
+
+    from fontTools import subset
+    from fontTools.ttLib import TTCollection, TTFont
+
+    logging.getLogger("fontTools.subset").setLevel(logging.ERROR)  # "FFTM NOT subset": a table we do not need
+    text = report_markdown(report) + report.header + report.footer
+    font = TTCollection(str(font_path)).fonts[0] if font_path.suffix == ".ttc" else TTFont(str(font_path))
+    subsetter = subset.Subsetter(subset.Options())
+    subsetter.populate(unicodes={ord(ch) for ch in text})
+    subsetter.subset(font)
+    for table in font["cmap"].tables:
+        if table.isUnicode():
+            for ideograph, radical in radicals.items():
+                if ord(ideograph) in table.cmap:
+                    table.cmap[ord(radical)] = table.cmap[ord(ideograph)]
+    buffer = io.BytesIO()
+    font.save(buffer)
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    css = (f'@font-face {{ font-family: "Radical Sans"; src: url(data:font/ttf;base64,{data}) format("truetype"); }}'
+           ' body, h1, h2, table { font-family: "Radical Sans", sans-serif; }')
+    return replace(report, extra_css=report.extra_css + css)
+
+
+def kangxi_radicals(text: str) -> dict[str, str]:
+    """Ideograph → Kangxi radical for every ideograph of ``text`` that has one (by NFKC, which folds each Kangxi
+    radical to its ideograph), plus the CJK Radicals Supplement's simplified forms in ``SUPPLEMENT_FORMS``."""
+    import unicodedata
+
+    table = {unicodedata.normalize("NFKC", chr(code)): chr(code) for code in range(0x2F00, 0x2FD6)}
+    table.update({ideograph: radical for radical, ideograph in SUPPLEMENT_FORMS.items()})
+    return {ch: table[ch] for ch in dict.fromkeys(text) if ch in table}
+
+
+# Simplified-form radicals of the CJK Radicals Supplement a CJK font commonly maps to the ideograph's glyph.
+SUPPLEMENT_FORMS = {"\u2ed3": "长", "\u2ed4": "门", "\u2ee2": "马", "\u2edb": "风", "\u2ecb": "车", "\u2ec9": "贝",
+                    "\u2ec5": "见", "\u2ec6": "角", "\u2ee3": "骨", "\u2ee8": "麦"}
 
 
 def _table_html(table: Table) -> str:

@@ -33,7 +33,7 @@ def load_pdf(path: Path, data: bytes, ocr: PageOcr | None = None) -> LoadedDocum
         raise CorruptDocumentError(f"{path}: PDF has no pages")
     rows: list[TableRow] = []
     raw_pages = [clean_text(_page_text(layout, rows)) for layout in layouts]
-    scan = _read_scanned_pages(path, data, raw_pages, ocr)
+    scan = _read_scanned_pages(path, data, raw_pages, ocr, rows)
     pages = [clean_text(rejoin_wrapped_lines(page)) for page in remove_page_furniture(scan.pages)]
     if not any(pages) and any(scan.pages):
         # Every line repeats on every page (a deck of one-line slides): furniture detection would leave nothing.
@@ -197,8 +197,10 @@ class _Scan:
         return f"{what}, {layer}, and OCR found no legible text"
 
 
-def _read_scanned_pages(path: Path, data: bytes, raw_pages: list[str], ocr: PageOcr | None) -> _Scan:
+def _read_scanned_pages(path: Path, data: bytes, raw_pages: list[str], ocr: PageOcr | None,
+                        rows: list[TableRow]) -> _Scan:
     """OCR every page without a usable text layer; a page OCR cannot read keeps what it had (nothing, or garbage).
+    The rows of tables OCR found are marked and appended to ``rows``, as a text layer's are.
 
     A page whose text layer is only its page number counts as having none: scanning software often stamps one.
     """
@@ -219,7 +221,8 @@ def _read_scanned_pages(path: Path, data: bytes, raw_pages: list[str], ocr: Page
         if isinstance(found, OcrError):
             scan.failed[number] = str(found)
         elif is_legible(found):
-            scan.pages[number - 1] = clean_text("\n".join(line.text for line in found))
+            lines = [LayoutLine(line.text, line.box, line.cells, line.header) for line in found]
+            scan.pages[number - 1] = clean_text(_page_text(PageLayout(number, 0.0, 0.0, lines), rows))
             scan.lines[number] = tuple(found)
         else:
             scan.illegible.append(number)

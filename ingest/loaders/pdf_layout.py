@@ -1,10 +1,8 @@
 """The layout of a text PDF's pages, read with pdfplumber: lines in reading order with their boxes, tables as rows.
 
 Per page: pdfplumber's ruled tables (``find_tables``) become a caption (the line just above), a header row and rows;
-the other words are grouped into lines. Columns are found from the words' x-gaps, not a fixed split: a vertical
-band in the middle half of the page that almost no word crosses, with lines filling the text on both sides of it,
-splits the page; lines that cross it (a title, a full-width figure caption) cut the page into horizontal stripes,
-and each stripe is read left column first. The split is tried again inside each column (three columns).
+the other words are grouped into lines and put in reading order, column by column, by ``ingest.columns``; runs of
+those lines that line up as a table without rules (``ingest.unruled_tables``) become rows under a header too.
 
 Pages are read one at a time and each is closed before the next (pdfplumber caches every object of a page until
 then), so memory does not grow with the page count beyond the text itself.
@@ -15,17 +13,15 @@ from __future__ import annotations
 import io
 import logging
 import re
-import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-Box = tuple[float, float, float, float]  # x0, top, x1, bottom in PDF points from the page's top-left corner
+from ingest.columns import Box, Word, join_parts, reading_order, row_box
+from ingest.unruled_tables import cell_text, cells_of, unruled_tables
 
 # pdfminer writes "(cid:12)" for a glyph its font cannot map to Unicode: a replacement character says the same, so
 # the garbage check (``ingest.ocr.needs_ocr``) sends such a page to OCR as it does for pypdf's output.
 _CID_RE = re.compile(r"\(cid:\d+\)")
-_CJK_RE = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef\u3000-\u303f]")
-_MIN_GUTTER = 6.0  # points: narrower gaps are spaces between words, not between columns
 
 
 @dataclass(frozen=True)
@@ -50,16 +46,6 @@ class PageLayout:
     @property
     def text(self) -> str:
         return "\n".join(line.text for line in self.lines)
-
-
-@dataclass
-class _Word:
-    text: str
-    x0: float
-    top: float
-    x1: float
-    bottom: float
-    size: float
 
 
 def read_layout(data: bytes) -> tuple[Iterator[PageLayout], str | None]:
@@ -102,24 +88,35 @@ def read_page(page) -> PageLayout:
         if len(rows) >= 2 and max(len(row) for row in rows) >= 2:
             tables.append((tuple(float(v) for v in table.bbox), rows, [r.bbox for r in table.rows]))
     words = []
-    for w in page.extract_words(use_text_flow=False, keep_blank_chars=False, extra_attrs=["size"]):
-        word = _Word(_CID_RE.sub("\ufffd", w["text"]), float(w["x0"]), float(w["top"]), float(w["x1"]),
-                     float(w["bottom"]), float(w.get("size") or 10.0))
+    for w in page.extract_words(use_text_flow=False, keep_blank_chars=False, extra_attrs=["size", "fontname"]):
+        word = Word(_CID_RE.sub("\ufffd", w["text"]), float(w["x0"]), float(w["top"]), float(w["x1"]),
+                    float(w["bottom"]), float(w.get("size") or 10.0), font=str(w.get("fontname") or ""))
         middle = ((word.x0 + word.x1) / 2, (word.top + word.bottom) / 2)
         if not any(_inside(middle, bbox) for bbox, _, _ in tables):
             words.append(word)
-    items: list[tuple[Box, list[LayoutLine]]] = [(box, [line]) for box, line in _ordered_lines(words, layout.width)]
+    rows = reading_order(words, layout.width)
+    unruled = {start: end for start, end in unruled_tables(rows)}
+    items: list[tuple[Box, list[LayoutLine]]] = []
+    index = 0
+    while index < len(rows):
+        if index in unruled:
+            items.append(_unruled_table(rows[index : unruled[index]]))
+            index = unruled[index]
+        else:
+            line = _line(rows[index])
+            items.append((line.box, [line]))
+            index += 1
     for bbox, rows, row_boxes in tables:
-        lines = [LayoutLine(" ".join(c for c in row if c), _row_box(row_boxes, i, bbox), tuple(row), i == 0)
-                 for i, row in enumerate(rows)]
-        items.append((bbox, lines))
+        table_lines = [LayoutLine(" ".join(c for c in row if c), _row_box(row_boxes, i, bbox), tuple(row), i == 0)
+                       for i, row in enumerate(rows)]
+        items.append((bbox, table_lines))
     layout.lines = [line for _, lines in _reading_order(items, layout.width) for line in lines]
     return layout
 
 
 def _cell(value) -> str:
     text = _CID_RE.sub("\ufffd", value or "")
-    return _join_parts(part.strip() for part in text.split("\n"))
+    return join_parts(part.strip() for part in text.split("\n"))
 
 
 def _row_box(row_boxes, index: int, table_box: Box) -> Box:
@@ -131,149 +128,16 @@ def _inside(point: tuple[float, float], box: Box) -> bool:
     return box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3]
 
 
-# ----- lines and columns -----
-
-def _ordered_lines(words: list[_Word], width: float) -> list[tuple[Box, LayoutLine]]:
-    """The words as lines, in reading order: a running header first, then the body column by column where the
-    page has columns, then a running footer."""
-    head, body, foot = _margins(words)
-    lines = _lines(head) + _read_region(body, 0.0, width, depth=0) + _lines(foot)
-    return [(line.box, line) for line in lines]
+def _unruled_table(rows: list[list[Word]]) -> tuple[Box, list[LayoutLine]]:
+    lines = []
+    for number, row in enumerate(rows):
+        cells = tuple(cell_text(cell) for cell in cells_of(row))
+        lines.append(LayoutLine(" ".join(cells), row_box(row), cells, number == 0))
+    return row_box([word for row in rows for word in row]), lines
 
 
-def _margins(words: list[_Word]) -> tuple[list[_Word], list[_Word], list[_Word]]:
-    """Up to two lines at the top and at the bottom of the page set apart from the body by a wide vertical gap
-    (a running header or footer, page number): read first and last, not inside a column."""
-    lines = _lines(words)
-    if len(lines) < 4:
-        return [], words, []
-
-    def apart(upper: LayoutLine, lower: LayoutLine) -> bool:
-        height = max(upper.box[3] - upper.box[1], lower.box[3] - lower.box[1], 1.0)
-        return lower.box[1] - upper.box[3] > max(12.0, 1.5 * height)
-
-    first, last = 0, len(lines)
-    for k in range(2):
-        if apart(lines[k], lines[k + 1]):
-            first = k + 1
-    for k in range(2):
-        if last - k - 2 >= first and apart(lines[last - k - 2], lines[last - k - 1]):
-            last = len(lines) - k - 1
-    head_bottom = lines[first - 1].box[3] if first else float("-inf")
-    foot_top = lines[last].box[1] if last < len(lines) else float("inf")
-    head = [w for w in words if w.bottom <= head_bottom + 0.5]
-    foot = [w for w in words if w.top >= foot_top - 0.5]
-    body = [w for w in words if head_bottom + 0.5 < w.bottom and w.top < foot_top - 0.5]
-    return head, body, foot
-
-
-def _read_region(words: list[_Word], left: float, right: float, depth: int) -> list[LayoutLine]:
-    gutter = _gutter(words, left, right) if depth < 2 else None
-    if gutter is None:
-        return _lines(words)
-    g0, g1 = gutter
-    middle = (g0 + g1) / 2
-    crossing = [w for w in words if w.x0 < middle < w.x1]
-    # Lines that cross the gutter (a title, a full-width caption) cut the region into stripes, each read column by
-    # column.
-    out: list[LayoutLine] = []
-    rest = words
-    for top, bottom in _merge_spans(sorted((w.top, w.bottom) for w in crossing)):
-        above = [w for w in rest if (w.top + w.bottom) / 2 < top]
-        band = [w for w in rest if top <= (w.top + w.bottom) / 2 <= bottom]
-        rest = [w for w in rest if (w.top + w.bottom) / 2 > bottom]
-        out += _columns(above, left, right, g0, g1, depth) + _lines(band)
-    return out + _columns(rest, left, right, g0, g1, depth)
-
-
-def _columns(words: list[_Word], left: float, right: float, g0: float, g1: float, depth: int) -> list[LayoutLine]:
-    middle = (g0 + g1) / 2
-    west = [w for w in words if (w.x0 + w.x1) / 2 < middle]
-    east = [w for w in words if (w.x0 + w.x1) / 2 >= middle]
-    return _read_region(west, left, g0, depth + 1) + _read_region(east, g1, right, depth + 1)
-
-
-def _merge_spans(spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    merged: list[list[float]] = []
-    for top, bottom in spans:
-        if merged and top <= merged[-1][1] + 1:
-            merged[-1][1] = max(merged[-1][1], bottom)
-        else:
-            merged.append([top, bottom])
-    return [(a, b) for a, b in merged]
-
-
-def _gutter(words: list[_Word], left: float, right: float) -> tuple[float, float] | None:
-    """The widest vertical band in the middle half of ``[left, right]`` that (almost) no word crosses, when the
-    text on each side of it reads as a column: several lines, most of them filling the column's width."""
-    if len(words) < 8 or right - left < 100:
-        return None
-    lo, hi = int(left + (right - left) * 0.25), int(left + (right - left) * 0.75)
-    coverage = [0] * (hi - lo)
-    for w in words:
-        for x in range(max(lo, int(w.x0)), min(hi, int(w.x1) + 1)):
-            coverage[x - lo] += 1
-    allowed = max(1, len(words) // 25)  # a title or a full-width caption may cross it
-    best: tuple[float, float] | None = None
-    start = None
-    for x in range(hi - lo + 1):
-        free = x < hi - lo and coverage[x] <= allowed
-        if free and start is None:
-            start = x
-        elif not free and start is not None:
-            if x - start >= _MIN_GUTTER and (best is None or x - start > best[1] - best[0]):
-                best = (lo + start, lo + x)
-            start = None
-    if best is None:
-        return None
-    west = [w for w in words if w.x1 <= best[0]]
-    east = [w for w in words if w.x0 >= best[1]]
-    if not (_column_like(west, left, best[0]) and _column_like(east, best[1], right)):
-        return None
-    return best
-
-
-def _column_like(words: list[_Word], left: float, right: float) -> bool:
-    """Lines of running text: at least four, and the median line reaches across most of the column's text."""
-    lines = _lines(words)
-    if len(lines) < 4:
-        return False
-    x0 = min(line.box[0] for line in lines)
-    x1 = max(line.box[2] for line in lines)
-    widths = [line.box[2] - line.box[0] for line in lines]
-    return statistics.median(widths) >= 0.6 * (x1 - x0)
-
-
-def _lines(words: list[_Word]) -> list[LayoutLine]:
-    """Words grouped into lines (a word joins a line it overlaps by half its height), top to bottom."""
-    rows: list[list[_Word]] = []
-    for word in sorted(words, key=lambda w: (w.top, w.x0)):
-        row = rows[-1] if rows else None
-        if row is not None:
-            top, bottom = min(w.top for w in row), max(w.bottom for w in row)
-            overlap = min(bottom, word.bottom) - max(top, word.top)
-            if overlap >= 0.5 * min(word.bottom - word.top, bottom - top):
-                row.append(word)
-                continue
-        rows.append([word])
-    out = []
-    for row in rows:
-        row.sort(key=lambda w: w.x0)
-        box = (min(w.x0 for w in row), min(w.top for w in row), max(w.x1 for w in row), max(w.bottom for w in row))
-        out.append(LayoutLine(_join_parts(w.text for w in row), box))
-    return out
-
-
-def _join_parts(parts) -> str:
-    """Words of one line joined: a space between them, none where both sides are Chinese."""
-    text = ""
-    for part in parts:
-        if not part:
-            continue
-        if text and not (_CJK_RE.match(text[-1]) and _CJK_RE.match(part[0])):
-            text += " "
-        text += part
-    return text
+def _line(row: list[Word]) -> LayoutLine:
+    return LayoutLine(join_parts(w.text for w in row), row_box(row))
 
 
 def _reading_order(items: list[tuple[Box, list[LayoutLine]]], width: float) -> list[tuple[Box, list[LayoutLine]]]:
