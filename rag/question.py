@@ -2,8 +2,9 @@
 figures it states, and whether it leans on an earlier question.
 
 Every cue word (question words, kind cues, unit words, magnitudes, currencies, follow-up cues) lives in
-``rag/question_vocab.yaml``, read once; the patterns here are built from it. Text is matched folded (lower case,
-half-width, Simplified) with a fold that keeps each character in place, so offsets point into the text as written.
+``rag/question_vocab.yaml``, read once by ``rag.cues``, which builds the patterns; figures are read by
+``rag.figures``. Text is matched folded (lower case, half-width, Simplified) with a fold that keeps each character in
+place, so offsets point into the text as written.
 
 Answer kind. Cues of several kinds may match one question; the first kind in this order wins:
 
@@ -41,19 +42,15 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
+from rag.cues import Vocab, fold_in_place, vocab
+from rag.figures import DATE_UNITS, YEAR_RE, Figure, find_figures, zh_value
 from rag.text import _STOPWORDS, _jieba, cjk_ratio, fold, tokenize
 
 Kind = Literal["figure", "date", "person", "organisation", "place", "list", "summary", "comparison", "yesno", "open"]
-UnitClass = Literal["money", "percent", "count", "people", "duration", "date", "year", "multiple", "size", ""]
 Problem = Literal["empty", "no_words", "unsupported_language", "url_or_code"]
 _INVISIBLE_RE = re.compile(r"[\u200b-\u200f\u2060\ufeff\u00ad]")
-
-VOCAB_PATH = Path(__file__).with_name("question_vocab.yaml")
 
 KIND_PRECEDENCE: tuple[str, ...] = (
     "comparison", "summary", "list", "figure", "date", "person", "organisation", "place", "yesno", "open",
@@ -66,19 +63,8 @@ FOREIGN_OTHER_SHARE = 0.5
 # A question that is code has this share of code punctuation among its non-space characters.
 CODE_SYMBOL_SHARE = 0.12
 
-_DATE_UNITS = frozenset({"year", "date"})
-_LATIN = r"a-z0-9"
 
 
-@dataclass(frozen=True)
-class Figure:
-    """A figure as written in a text, with its unit class and numeric value."""
-
-    start: int
-    end: int
-    text: str
-    value: float | None
-    unit: UnitClass
 
 
 @dataclass(frozen=True)
@@ -99,545 +85,6 @@ class Question:
     truncated: bool = False
     problem: str | None = None
     count: int | None = None  # how many things the question says there are: "the ten trends", "四个状态", "三大挑战"
-
-
-# -- vocabulary ---------------------------------------------------------------------------------------------------
-
-
-def _words(node: Any) -> list[str]:
-    """Every cue in a vocabulary node (a list, or a mapping of lists/mappings), folded, longest first."""
-    found: list[str] = []
-    if isinstance(node, dict):
-        for value in node.values():
-            found.extend(_words(value))
-    elif isinstance(node, list):
-        found.extend(fold(str(w)) for w in node)
-    return sorted(set(found), key=lambda w: (-len(w), w))
-
-
-def _alternation(words: Iterable[str], latin_bounds: bool = True, after_digits: bool = False) -> str:
-    """A non-capturing alternation of literal words, longest first; Latin edges only on word boundaries
-    (``after_digits``: a word may follow digits directly, as "10x" or "5bn" do)."""
-    parts = []
-    before = "a-z" if after_digits else _LATIN
-    for word in sorted(set(words), key=lambda w: (-len(w), w)):
-        pattern = r"\s+".join(re.escape(piece) for piece in word.split(" "))
-        if latin_bounds and re.match(f"[{_LATIN}]", word):
-            pattern = f"(?<![{before}])" + pattern
-        if latin_bounds and re.search(f"[{_LATIN}]$", word):
-            pattern += f"(?![{_LATIN}])"
-        parts.append(pattern)
-    return "(?:" + "|".join(parts) + ")" if parts else "(?!)"
-
-
-_CLAUSE_START = r"(?:^|(?<=[,;:.!?。]))\s*"
-_AT_END = r"(?=[^\w]*$)"
-_GAP = ".{0,30}?"
-
-
-def _cue(cue: str, placeholders: dict[str, str]) -> str:
-    """The regex of one cue in the vocabulary's cue syntax (see the top of question_vocab.yaml)."""
-    anchored_start = cue.startswith("^")
-    anchored_end = cue.endswith("$") and len(cue) > 1
-    body = cue[1 if anchored_start else 0 : -1 if anchored_end else None]
-    parts = []
-    for part in body.split("…"):  # split before folding: NFKC turns "…" into "..."
-        part = fold(part).strip()
-        pieces = re.split(r"(\{\w+\})", part)
-        pattern = ""
-        for piece in pieces:
-            if piece.startswith("{") and piece.endswith("}") and piece[1:-1] in placeholders:
-                pattern += placeholders[piece[1:-1]]
-            elif piece:
-                pattern += r"\s+".join(re.escape(w) if w else "" for w in piece.split(" "))
-        if re.match(f"[{_LATIN}]", part):
-            pattern = f"(?<![{_LATIN}])" + pattern
-        if re.search(f"[{_LATIN}]$", part):
-            pattern += f"(?![{_LATIN}])"
-        parts.append(pattern)
-    return (_CLAUSE_START if anchored_start else "") + _GAP.join(parts) + (_AT_END if anchored_end else "")
-
-
-def _cues(node: dict, placeholders: dict[str, str]) -> re.Pattern[str]:
-    cues = [c for lang in ("zh", "en") for c in node.get(lang, [])]
-    return re.compile("|".join(f"(?:{_cue(str(c), placeholders)})" for c in cues) or "(?!)")
-
-
-@dataclass(frozen=True)
-class _Vocab:
-    kinds: dict[str, re.Pattern[str]]
-    units: dict[str, re.Pattern[str]]
-    how_many_zh: re.Pattern[str]
-    how_many_en: re.Pattern[str]
-    unit_of_word: dict[str, str]        # a classifier/unit word after a figure (or after 多少/几) → unit class
-    tenths: frozenset[str]
-    magnitude: dict[str, float]
-    magnitude_re: re.Pattern[str]
-    unit_re: re.Pattern[str]
-    currency_prefix_re: re.Pattern[str]
-    percent_prefixes: tuple[str, ...]
-    fiscal_prefix_re: re.Pattern[str]
-    zh_digits: dict[str, int]
-    zh_multipliers: dict[str, int]
-    zh_articles: frozenset[str]
-    en_numbers: dict[str, int]
-    number_re: re.Pattern[str]
-    date_res: tuple[re.Pattern[str], ...]
-    date_words_re: re.Pattern[str]
-    question_words: frozenset[str]
-    question_word_re: re.Pattern[str]
-    author_re: re.Pattern[str]
-    request_re: re.Pattern[str]
-    opener_re: re.Pattern[str]
-    ellipsis_re: re.Pattern[str]
-    pronoun_re: re.Pattern[str]
-    demonstrative_re: re.Pattern[str]
-    not_pronoun_re: re.Pattern[str]
-    shelf_nouns: tuple[str, ...]
-    shelf_re: re.Pattern[str]
-    time_nouns: tuple[str, ...]
-    referent_nouns: frozenset[str]
-    zh_referent_nouns: tuple[str, ...]   # longest first
-    zh_classifier_re: re.Pattern[str]
-    phrase_break_re: re.Pattern[str]
-    range_re: re.Pattern[str]
-    year_words: frozenset[str]
-    ordinal_marker_re: re.Pattern[str]
-    dummy_pronouns: frozenset[str]
-    dummy_followers_re: re.Pattern[str]
-    count_zh_re: re.Pattern[str]
-    count_en_re: re.Pattern[str]
-    zh_grammar: frozenset[str]
-    en_grammar: frozenset[str]
-    code_start_re: re.Pattern[str]
-    code_marks: tuple[str, ...]
-
-
-@lru_cache(maxsize=1)
-def _vocab() -> _Vocab:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster to read
-    data = yaml.load(VOCAB_PATH.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506 - a safe loader
-    classifiers = data["classifiers"]
-    zh_classifiers = [w for cls in classifiers.values() for w in _words(cls.get("zh", []))]
-    question_words = frozenset(_words(data["question_words"]))
-    # "{plural}": an English plural noun, not a verb or function word that happens to end in s ("does", "was").
-    function_words = sorted(w for w in set(_STOPWORDS) | question_words if re.fullmatch("[a-z]+", w))
-    not_function_word = "(?!(?:" + "|".join(function_words) + ")(?![a-z]))"
-    plural = (
-        f"(?:{not_function_word}[a-z-]+\\s+){{0,2}}?"  # up to two modifiers: "which vector databases"
-        f"{not_function_word}[a-z]+[a-hj-rtv-z]s(?![{_LATIN}])"
-        # "Which company makes the H100?": a noun then a verb, which a determiner follows.
-        f"(?!\\s+{_alternation(_words(data['determiners']))})"
-    )
-    placeholders = {"classifier": _alternation(zh_classifiers + _words(data["percent"]["tenths"])), "plural": plural}
-    unit_of_word = _unit_words(data)
-    numbers = _number_patterns(data, unit_of_word)
-    s_words_all = set(_STOPWORDS) | question_words
-    return _Vocab(
-        kinds={kind: _cues(node, placeholders) for kind, node in data["kinds"].items()},
-        units={cls: _cues(node, placeholders) for cls, node in data["units"].items()},
-        unit_of_word=unit_of_word,
-        **numbers,
-        **_date_patterns(data, numbers["zh_digits"], numbers["zh_multipliers"]),
-        **_follow_up_patterns(data, zh_classifiers, numbers["zh_digits"], numbers["zh_multipliers"]),
-        question_words=question_words,
-        question_word_re=re.compile(_alternation(question_words)),
-        author_re=_cues(data["author"], placeholders),
-        request_re=re.compile(r"^[\W_]*(?:" + _alternation(_words(data["requests"])) + r"[\s,]*)+"),
-        range_re=re.compile(r"\s*" + _alternation(_words(data["ranges"])) + r"\s*"),
-        ordinal_marker_re=re.compile(_alternation(_words(data["ordinal_markers"])) + r"\s*$"),
-        zh_grammar=frozenset(w for w in s_words_all if not re.search("[a-z]", w)),
-        en_grammar=frozenset(w for w in s_words_all if re.fullmatch("[a-z]+", w)),
-        code_start_re=re.compile(
-            "^(?:"
-            + "|".join(re.escape(fold(w)) + (r"(?!\w)" if w[-1].isalnum() else "") for w in data["code"]["starts"])
-            + ")"
-        ),
-        code_marks=tuple(str(m) for m in data["code"]["marks"]),
-        **_count_patterns(data["list_counters"], numbers["zh_digits"], numbers["zh_multipliers"], numbers["en_numbers"]),
-    )
-
-
-def _count_patterns(counters: dict, zh_digits: dict, zh_multipliers: dict, en_numbers: dict) -> dict:
-    """The ``_Vocab`` fields that read how many things a list question asks for (see ``_count``)."""
-    tens = "".join(k for k, n in zh_multipliers.items() if n == 10)
-    ordinal = "".join(_words(counters["ordinal_prefixes"]))
-    zh_numeral = f"\\d{{1,2}}|[{''.join(zh_digits)}{tens}]{{1,3}}"
-    return {
-        "count_zh_re": re.compile(
-            f"(?<![{ordinal}\\d.])({zh_numeral})\\s*{_alternation(_words(counters['after_zh_numeral']), latin_bounds=False)}"
-        ),
-        "count_en_re": re.compile(
-            f"(?<![\\w.])(\\d{{1,2}}|{_alternation(en_numbers)})\\s+(?:[a-z-]+\\s+)?[a-z]+s(?![a-z])"
-        ),
-    }
-
-
-def _unit_words(data: dict) -> dict[str, str]:
-    """Each unit word (classifier, currency, percent word, fiscal-year word) → its unit class."""
-    unit_of_word: dict[str, str] = {}
-    for cls, node in data["classifiers"].items():
-        for word in _words(node):
-            unit_of_word.setdefault(word, cls)
-    for word in _words(data["currency"]):
-        unit_of_word.setdefault(word, "money")
-    percent = data["percent"]
-    for word in _words({k: percent[k] for k in ("zh", "en", "tenths")}):
-        unit_of_word.setdefault(word, "percent")
-    for word in _words(data["fiscal_year"]["zh"]):
-        unit_of_word.setdefault(word, "year")
-    return unit_of_word
-
-
-def _number_patterns(data: dict, unit_of_word: dict[str, str]) -> dict:
-    """The ``_Vocab`` fields that read figures: numerals, magnitudes, units, currencies, "how many"."""
-    magnitude = {fold(k): float(v) for lang in ("zh", "en") for k, v in data["magnitudes"][lang].items()}
-    glued = frozenset(fold(w) for w in data["magnitudes"]["glued"])
-    spaced = [w for w in magnitude if w not in glued]
-    how_many = data["how_many"]
-    zh_mags = [w for w in magnitude if not re.match("[a-z]", w)]
-    numerals = data["numerals"]
-    zh_digits = {fold(k): int(v) for k, v in numerals["zh"]["digits"].items()}
-    zh_multipliers = {fold(k): int(v) for k, v in numerals["zh"]["multipliers"].items()}
-    en_numbers = {fold(k): int(v) for k, v in {**numerals["en"]["words"], **numerals["en"]["multipliers"]}.items()}
-    tens = "".join(k for k, n in zh_multipliers.items() if n == 10)
-    zh_first = "".join(zh_digits) + tens  # a numeral starts with a digit or 十 ("十万"), never with 万 or 百
-    zh_any = "".join(zh_digits) + "".join(zh_multipliers)
-    en_word = _alternation(en_numbers)
-    percent = data["percent"]
-    return {
-        "how_many_zh": re.compile(
-            f"{_alternation(_words(how_many['zh']))}\\s*(?P<mag>{_alternation(zh_mags)})?\\s*"
-            f"(?P<cls>{_alternation([w for w in unit_of_word if not re.match('[a-z]', w)], latin_bounds=False)})?"
-        ),
-        "how_many_en": re.compile(
-            f"{_alternation(_words(how_many['en']))}\\s+(?:{_alternation(_words(how_many['en_modifiers']))}\\s+)?"
-            "(?P<word>[a-z]+)"
-        ),
-        "tenths": frozenset(_words(percent["tenths"])),
-        "magnitude": magnitude,
-        "magnitude_re": re.compile(
-            rf"\s*({_alternation(spaced, after_digits=True)})|({_alternation(glued, after_digits=True)})"
-        ),
-        "unit_re": re.compile(r"[\s-]*(" + _alternation(unit_of_word, after_digits=True) + ")"),
-        "currency_prefix_re": re.compile(f"(?<![{_LATIN}])(?:{_alternation(_words(data['currency']))})\\s*$"),
-        "percent_prefixes": tuple(_words(percent["prefix"])),
-        "fiscal_prefix_re": re.compile(
-            f"(?<![{_LATIN}])(?:{_alternation(_words(data['fiscal_year']['en']))})\\s?$"
-        ),
-        "zh_digits": zh_digits,
-        "zh_multipliers": zh_multipliers,
-        "zh_articles": frozenset(_words(numerals["zh"]["articles"])),
-        "en_numbers": en_numbers,
-        "number_re": re.compile(
-            r"(?P<ar>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?|(?<!\d)\.\d+)"
-            f"|(?P<zh>[{zh_first}][{zh_any}]*)"
-            f"|(?P<en>{en_word}(?:[\\s-]+{en_word})*)"
-        ),
-    }
-
-
-def _date_patterns(data: dict, zh_digits: dict[str, int], zh_multipliers: dict[str, int]) -> dict:
-    """The ``_Vocab`` fields that read dates: full dates, quarters, months, and date words."""
-    dates = data["dates"]
-    tens = "".join(k for k, n in zh_multipliers.items() if n == 10)
-    months = _alternation(_words(dates["months"]))
-    parts = {k: _alternation(_words(w), latin_bounds=False) for k, w in dates["zh_parts"].items()}
-    year, month, day_zh, quarter, ordinal = (parts[k] for k in ("year", "month", "day", "quarter", "ordinal"))
-    month_number = r"(?<![\d.])(?:1[0-2]|0?[1-9])"
-    day = r"\d{1,2}(?:st|nd|rd|th)?"
-    return {
-        "date_res": (
-            re.compile(rf"(?<!\d)\d{{4}}\s*{year}\s*\d{{1,2}}\s*{month}(?:\s*\d{{1,2}}\s*{day_zh})?"),
-            re.compile(rf"(?<!\d)\d{{4}}\s*{year}\s*(?:{ordinal}\s*)?[{''.join(zh_digits)}1-4]\s*{quarter}"),
-            re.compile(r"(?<![\d.])\d{4}[-/.]\d{1,2}[-/.]\d{1,2}(?![\d.])"),
-            re.compile(rf"{month_number}\s*{month}\s*\d{{1,2}}\s*{day_zh}"),
-            re.compile(rf"{month_number}\s*{month}"),
-            re.compile(rf"{months}\.?\s+{day}(?:,?\s+\d{{4}})?(?![\d])"),
-            re.compile(rf"(?<![\d.]){day}\s+(?:of\s+)?{months}(?:,?\s+\d{{4}})?(?![\d])"),
-            re.compile(rf"{months},?\s+(?:of\s+)?\d{{4}}(?!\d)"),
-            re.compile(r"(?<![a-z0-9])q[1-4]\s*,?\s*\d{4}(?!\d)|(?<!\d)\d{4}\s*q[1-4](?![a-z0-9])"),
-        ),
-        "date_words_re": re.compile(
-            _alternation(_words({k: dates[k] for k in ("zh", "en")}))
-            + rf"|(?:{month_number}|[{''.join(zh_digits)}{tens}]{{1,2}})\s*{month}|{months}"
-        ),
-        "year_words": frozenset(_words(dates["zh_parts"]["year"])),
-    }
-
-
-def _follow_up_patterns(
-    data: dict, zh_classifiers: list[str], zh_digits: dict[str, int], zh_multipliers: dict[str, int]
-) -> dict:
-    """The ``_Vocab`` fields that tell a follow-up: openers, ellipsis, pronouns, demonstratives and their nouns."""
-    follow = data["follow_up"]
-    tens = "".join(k for k, n in zh_multipliers.items() if n == 10)
-    openers = _alternation(_words(follow["openers"]))
-    ellipsis = _alternation(_words(follow["ellipsis_endings"]))
-    return {
-        "opener_re": re.compile(r"^[\W_]*(" + openers + ")"),
-        "ellipsis_re": re.compile(f"({ellipsis})[^\\w]*$"),
-        "pronoun_re": re.compile(_alternation(_words(follow["pronouns"]))),
-        "demonstrative_re": re.compile(_alternation(_words(follow["demonstratives"]))),
-        "not_pronoun_re": re.compile(_alternation(_words(follow["not_pronouns"]))),
-        "shelf_nouns": tuple(_words(follow["shelf_nouns"])),
-        "shelf_re": re.compile(_alternation(_words(follow["shelf_nouns"]))),
-        "time_nouns": tuple(_words(follow["time_nouns"])),
-        "referent_nouns": frozenset(_words(follow["referent_nouns"])),
-        "zh_referent_nouns": tuple(w for w in _words(follow["referent_nouns"]) if not w.isascii()),
-        "zh_classifier_re": re.compile(
-            f"[\\d{''.join(zh_digits)}{tens}{''.join(follow['demonstrative_counters'])}]*\\s*"
-            f"(?:{_alternation(zh_classifiers + _words(follow['demonstrative_counters']), latin_bounds=False)})?"
-        ),
-        "phrase_break_re": re.compile("[" + "".join(_words(follow["phrase_breaks"])) + r",，?？。!！\s]"),
-        "dummy_pronouns": frozenset(_words(follow["dummy_subject"]["pronouns"])),
-        "dummy_followers_re": re.compile(
-            r"(?:\s+\S+){0,4}?\s+" + _alternation(_words(follow["dummy_subject"]["followers"])) + r"\s+\w"
-        ),
-    }
-
-
-# -- folding that keeps offsets -----------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=None)
-def _fold_char(ch: str) -> str:
-    folded = fold(ch)
-    if len(folded) == 1:
-        return folded
-    lower = ch.lower()
-    return lower if len(lower) == 1 else ch
-
-
-def _fold_in_place(text: str) -> str:
-    """``rag.text.fold`` one character at a time, so that offsets into the result are offsets into ``text``.
-
-    A character whose fold is not one character ("…" → "...", zero-width spaces) is kept as it is.
-    """
-    return "".join(map(_fold_char, text))
-
-
-# -- figures ------------------------------------------------------------------------------------------------------
-
-_ORDINAL_BEFORE_RE = re.compile(r"\s*(?:#+\s*)?(?:[-*+•]\s+)?")
-_YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
-# A figure right after a Latin letter, or a letter and a hyphen, is part of a name: "o1", "GPT-4o", "H100", "COVID-19".
-_NAME_BEFORE_RE = re.compile(r"(?:[a-z_]-?|\d\.)$")
-
-
-@dataclass
-class _Found:
-    start: int
-    end: int
-    value: float | None
-    unit: str
-    scale: float = 1.0  # the magnitude applied, carried over a range ("1-2亿元")
-
-
-def find_figures(text: str) -> list[Figure]:
-    """Figures ``text`` states, with their units, in order.
-
-    Left out: list ordinals at a line start ("3. 安装", "（2）"), ordinals ("第3", "1st"), digits inside names
-    ("o1", "GPT-4o", "H100", "Qwen2.5"), Chinese numerals without a measure word ("三星", "百度"), and a lone "一"
-    before a count classifier (an article: "一家公司"). Chinese numerals with a classifier or unit ("三成", "两倍",
-    "十万人") and English number words with a unit or magnitude ("two million", "three times") are figures.
-    """
-    v = _vocab()
-    folded = _fold_in_place(text)
-    if not v.number_re.search(folded):
-        return []  # every date holds digits too
-    found: list[_Found] = []
-    taken = [False] * (len(folded) + 1)
-
-    for pattern in v.date_res:
-        for m in pattern.finditer(folded):
-            if any(taken[m.start() : m.end()]):
-                continue
-            found.append(_Found(m.start(), m.end(), None, "date"))
-            for i in range(m.start(), m.end()):
-                taken[i] = True
-
-    pos = 0
-    while True:
-        m = v.number_re.search(folded, pos)
-        if not m:
-            break
-        pos = m.end()
-        if any(taken[m.start() : m.end()]):
-            continue
-        figure = _read_figure(folded, m, v)
-        if figure is None:
-            continue
-        if any(taken[figure.start : figure.end]):
-            continue
-        found.append(figure)
-        for i in range(figure.start, figure.end):
-            taken[i] = True
-        pos = max(pos, figure.end)
-
-    found.sort(key=lambda f: f.start)
-    _carry_range_units(folded, found, v)
-    return [Figure(f.start, f.end, text[f.start : f.end], f.value, f.unit) for f in found]  # type: ignore[arg-type]
-
-
-def _read_figure(folded: str, m: re.Match[str], v: _Vocab) -> _Found | None:
-    start, end = m.start(), m.end()
-    digits = m.group("ar")
-    before = folded[max(0, start - 12) : start]
-
-    fiscal = digits and v.fiscal_prefix_re.search(before)
-    if fiscal and len(digits) in (2, 4) and digits.isdigit():
-        year = int(digits) if len(digits) == 4 else 2000 + int(digits)
-        return _Found(start - len(fiscal.group(0)), end, float(year), "year")
-    currency = v.currency_prefix_re.search(before)
-    if _is_excluded(folded, m, v, after_currency=currency is not None):
-        return None
-
-    if digits:
-        value = float(digits.replace(",", ""))
-    elif m.group("zh"):
-        value = _zh_value(m.group("zh"), v)
-    else:
-        value = _en_value(m.group("en"), v)
-    if value is None:
-        return None
-
-    # What stands before: a currency, or 百分之.
-    unit = ""
-    if currency:
-        start -= len(currency.group(0))
-        unit = "money"
-    else:
-        for prefix in v.percent_prefixes:
-            if before.endswith(prefix):
-                start -= len(prefix)
-                unit = "percent"
-                break
-
-    # What stands after: a magnitude, then a unit word.
-    scale = 1.0
-    mag = v.magnitude_re.match(folded, end)
-    if mag and (mag.group(1) or (mag.group(2) and digits)):
-        scale = v.magnitude[mag.group(1) or mag.group(2)]
-        end = mag.end()
-    elif digits and re.match(r"[a-z]", folded[end : end + 1]):
-        # Digits glued to letters that are no unit belong to a name or an ordinal: "4o", "5g", "1st".
-        letters = re.match(r"[a-z]+", folded[end:]).group(0)  # type: ignore[union-attr]
-        if not (letters in v.unit_of_word or (letters == "s" and _is_year(digits))):
-            return None
-
-    after = v.unit_re.match(folded, end)
-    after_class = ""
-    if after:
-        word = after.group(1)
-        after_class = v.unit_of_word[word]
-        end = after.end()
-        if word in v.tenths:
-            value = value * 10 if value <= 10 else value
-    elif digits and _is_year(digits) and folded[end : end + 1] == "s":
-        end += 1  # "the 2020s"
-        after_class = "year"
-    elif scale == 1.0 and not unit:
-        noun = re.match(r"[\s-]+([a-z]+)", folded[end:])
-        if noun and _is_plural_noun(noun.group(1), v) and not (digits and _is_year(digits)):
-            after_class = "count"
-            end += noun.end()
-
-    if unit == "money" or after_class == "money":
-        unit = "money"
-    elif after_class == "duration" and after and after.group(1) in v.year_words and (
-        (digits and _is_year(digits)) or (m.group("zh") and len(m.group("zh")) == 4 and 1900 <= value <= 2100)
-    ):
-        unit = "year"
-    elif after_class:
-        unit = after_class
-    elif unit != "percent" and scale == 1.0 and digits and _is_year(digits):
-        unit = "year"
-
-    if not digits and not unit and scale == 1.0:
-        return None  # a numeral word with no unit is a word: "三星", "one of them"
-    if m.group("zh") in v.zh_articles and unit not in ("duration", "multiple", "percent", "money") and scale == 1.0:
-        return None  # "一家公司", "一个趋势": an article, not a count
-    if unit in ("year", "date"):
-        return _Found(start, end, value, unit)
-    return _Found(start, end, value * scale, unit, scale)
-
-
-def _is_year(digits: str) -> bool:
-    return len(digits) == 4 and digits.isdigit() and 1900 <= int(digits) <= 2100
-
-
-def _is_plural_noun(word: str, v: _Vocab) -> bool:
-    return (
-        len(word) > 3
-        and re.fullmatch(r"[a-z]+[a-hj-rtv-z]s", word) is not None
-        and word not in _STOPWORDS
-        and word not in v.question_words
-    )
-
-
-def _is_excluded(folded: str, m: re.Match[str], v: _Vocab, after_currency: bool) -> bool:
-    """Whether the number is an ordinal, a list item's number, or digits of a name ("RMB100" is none of them)."""
-    start, end = m.start(), m.end()
-    before = folded[max(0, start - 8) : start]
-    if v.ordinal_marker_re.search(before):
-        return True  # "第3", "哪一天", "No. 1"
-    if m.group("ar"):
-        if not after_currency and _NAME_BEFORE_RE.search(before):
-            return True
-        if re.match(r"\.\d", folded[end : end + 2]):
-            return True  # "3.5.1": a version
-        line_start = folded.rfind("\n", 0, start) + 1
-        lead = folded[line_start:start]
-        if len(m.group("ar")) <= 2 and m.group("ar").isdigit():
-            if _ORDINAL_BEFORE_RE.fullmatch(lead) and folded[end : end + 1] in (".", "、", ")", "]"):
-                return True  # "3. 安装依赖库"
-            if re.fullmatch(r"\s*(?:[-*+•]\s+)?[(\[]", lead) and folded[end : end + 1] in ")]":
-                return True  # "（2）"
-    return False
-
-
-def _zh_value(numeral: str, v: _Vocab) -> float | None:
-    """The value of a Chinese numeral: "十万" 100000, "两千三百" 2300, "二〇二四" 2024, "八五" 85."""
-    if all(ch in v.zh_digits for ch in numeral):
-        return float("".join(str(v.zh_digits[ch]) for ch in numeral))
-    total, section, digit = 0, 0, 0
-    for ch in numeral:
-        if ch in v.zh_digits:
-            digit = v.zh_digits[ch]
-            continue
-        mult = v.zh_multipliers.get(ch)
-        if mult is None:
-            return None
-        if mult >= 10000:
-            section = (section + digit) * mult
-            total += section
-            section, digit = 0, 0
-        else:
-            section += (digit or 1) * mult
-            digit = 0
-    return float(total + section + digit)
-
-
-def _en_value(words: str, v: _Vocab) -> float | None:
-    total = 0
-    for word in re.split(r"[\s-]+", words):
-        n = v.en_numbers.get(word)
-        if n is None:
-            return None
-        total = total * n if n == 100 and total else total + n
-    return float(total)
-
-
-def _carry_range_units(folded: str, found: list[_Found], v: _Vocab) -> None:
-    """In "10-20%" or "1-2亿元", the first figure carries the unit and magnitude written after the second."""
-    for first, second in zip(found, found[1:]):
-        if first.unit or first.scale != 1.0 or not second.unit or second.unit in _DATE_UNITS or first.value is None:
-            continue
-        if v.range_re.fullmatch(folded, first.end, second.start):
-            first.unit = second.unit
-            first.value *= second.scale
-            first.scale = second.scale
 
 
 # -- analysis -----------------------------------------------------------------------------------------------------
@@ -665,8 +112,8 @@ def analyse(text: str, max_chars: int = 2000) -> Question:
     if not any(ch.isalnum() for ch in stripped):
         return _blank(stripped, truncated, "no_words")
 
-    v = _vocab()
-    folded = _fold_in_place(stripped)
+    v = vocab()
+    folded = fold_in_place(stripped)
     han_share = cjk_ratio(stripped)
     lang = _language(folded, han_share, v)
     matches = _unit_matches(folded, v)
@@ -696,13 +143,13 @@ def analyse(text: str, max_chars: int = 2000) -> Question:
 MAX_COUNT = 50
 
 
-def _count(folded: str, v: _Vocab) -> int | None:
+def _count(folded: str, v: Vocab) -> int | None:
     """How many things the question says there are (2 to ``MAX_COUNT``): a number before a counter in Chinese
     ("十大趋势", "四个状态", "3项"), a number before a plural noun in English ("the ten trends", "3 barriers"). An
     ordinal ("第三个") or a year is no count."""
     zh = v.count_zh_re.search(folded)
     if zh:
-        value = int(zh.group(1)) if zh.group(1).isdigit() else _zh_value(zh.group(1), v)
+        value = int(zh.group(1)) if zh.group(1).isdigit() else zh_value(zh.group(1), v)
     else:
         en = v.count_en_re.search(folded)
         value = (int(en.group(1)) if en.group(1).isdigit() else v.en_numbers[en.group(1)]) if en else None
@@ -716,7 +163,7 @@ def _blank(text: str, truncated: bool, problem: Problem) -> Question:
     )
 
 
-def _language(folded: str, han_share: float, v: _Vocab) -> Literal["zh", "en"]:
+def _language(folded: str, han_share: float, v: Vocab) -> Literal["zh", "en"]:
     """Chinese when the Chinese words carry the question's grammar.
 
     A share of letters misjudges mixed questions: "ChatGPT Enterprise的价格？" has more Latin letters than Han
@@ -743,7 +190,7 @@ def _is_han(ch: str) -> bool:
     return 0x3400 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF
 
 
-def _unit_matches(folded: str, v: _Vocab) -> list[tuple[int, int, str]]:
+def _unit_matches(folded: str, v: Vocab) -> list[tuple[int, int, str]]:
     """(start, end, unit class) of the unit cues in the question.
 
     A unit said with "多少/几/how many" ("多少台", "几成", "how many employees") is the one asked for; otherwise every
@@ -767,7 +214,7 @@ def _unit_matches(folded: str, v: _Vocab) -> list[tuple[int, int, str]]:
     ]
 
 
-def _kind(folded: str, unit_matches: list[tuple[int, int, str]], v: _Vocab) -> str:
+def _kind(folded: str, unit_matches: list[tuple[int, int, str]], v: Vocab) -> str:
     request = v.request_re.match(folded)
     if request:
         folded = folded[request.end() :]
@@ -775,7 +222,7 @@ def _kind(folded: str, unit_matches: list[tuple[int, int, str]], v: _Vocab) -> s
         if v.kinds[kind].search(folded):
             return kind
     classes = {c for _, _, c in unit_matches}
-    if classes - _DATE_UNITS:
+    if classes - DATE_UNITS:
         return "figure"
     if classes:
         return "date"
@@ -785,9 +232,9 @@ def _kind(folded: str, unit_matches: list[tuple[int, int, str]], v: _Vocab) -> s
 def _units_for(kind: str, unit_matches: list[tuple[int, int, str]]) -> frozenset[str]:
     classes = frozenset(c for _, _, c in unit_matches)
     if kind == "figure":
-        return classes - _DATE_UNITS
+        return classes - DATE_UNITS
     if kind == "date":
-        return classes & _DATE_UNITS
+        return classes & DATE_UNITS
     return frozenset()
 
 
@@ -797,7 +244,7 @@ def _years(figures: Sequence[Figure]) -> frozenset[int]:
         if figure.unit == "year" and figure.value is not None:
             years.add(int(figure.value))
         elif figure.unit == "date":
-            years.update(int(y) for y in _YEAR_RE.findall(figure.text))
+            years.update(int(y) for y in YEAR_RE.findall(figure.text))
     return frozenset(years)
 
 
@@ -810,7 +257,7 @@ _LATIN_TOKEN_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-.+'’][A-Za-z0-9]+)*\+*
 _PERIOD_TOKEN_RE = re.compile(r"(?i)fy\d{2,4}|q[1-4]|h[12]")
 
 
-def _entities(text: str, lang: str, v: _Vocab) -> tuple[str, ...]:
+def _entities(text: str, lang: str, v: Vocab) -> tuple[str, ...]:
     """Names the question gives, as written, in order: quoted titles, then Latin-script names.
 
     In a Chinese question every Latin-script word names something ("SaaS", "ChatGPT Enterprise"); in an English
@@ -869,7 +316,7 @@ def _entities(text: str, lang: str, v: _Vocab) -> tuple[str, ...]:
 # -- follow-ups ---------------------------------------------------------------------------------------------------
 
 
-def _is_follow_up(text: str, folded: str, terms: Sequence[str], v: _Vocab) -> bool:
+def _is_follow_up(text: str, folded: str, terms: Sequence[str], v: Vocab) -> bool:
     opener = v.opener_re.match(folded)
     if opener and not _counts_after_demonstrative(folded, opener.group(1), opener.end(), v):
         return True
@@ -881,7 +328,7 @@ def _is_follow_up(text: str, folded: str, terms: Sequence[str], v: _Vocab) -> bo
     return _lacks_subject(folded, terms, v)
 
 
-def _counts_after_demonstrative(text: str, word: str, end: int, v: _Vocab) -> bool:
+def _counts_after_demonstrative(text: str, word: str, end: int, v: Vocab) -> bool:
     """Whether a Chinese demonstrative is followed by a numeral or classifier ("那位", "这三家", "这一年").
 
     Then "那" is the demonstrative, not the connective "那" of "那2024年呢".
@@ -892,12 +339,12 @@ def _counts_after_demonstrative(text: str, word: str, end: int, v: _Vocab) -> bo
     return counted is not None and counted.end() > end
 
 
-def _has_content(prefix: str, v: _Vocab) -> bool:
+def _has_content(prefix: str, v: Vocab) -> bool:
     """Whether a stretch of question names something a pronoun after it could refer to."""
     return any(t not in v.question_words and re.search(r"[^\W\d_]", t) for t in tokenize(prefix))
 
 
-def _has_unresolved_reference(text: str, folded: str, v: _Vocab) -> bool:
+def _has_unresolved_reference(text: str, folded: str, v: Vocab) -> bool:
     """Whether a pronoun or demonstrative points outside the question (see the module docstring)."""
     masked = v.not_pronoun_re.sub(lambda m: " " * len(m.group(0)), folded)
     for m in v.pronoun_re.finditer(masked):
@@ -950,7 +397,7 @@ def _word_tags() -> dict[str, str]:
         return {}
 
 
-def _zh_noun_phrase_is_generic(phrase: str, v: _Vocab) -> bool:
+def _zh_noun_phrase_is_generic(phrase: str, v: Vocab) -> bool:
     """Whether the noun phrase a Chinese phrase opens holds only referent nouns ("公司" in "公司推出了什么").
 
     The phrase's nouns run until the first word jieba tags as something else (a verb, a particle); a word jieba
@@ -966,7 +413,7 @@ def _zh_noun_phrase_is_generic(phrase: str, v: _Vocab) -> bool:
     return bool(nouns) and all(t in v.referent_nouns for t in nouns)
 
 
-def _has_antecedent(prefix: str, noun: str, v: _Vocab) -> bool:
+def _has_antecedent(prefix: str, noun: str, v: Vocab) -> bool:
     """Whether the words before a demonstrative name what it points at: a name, or the same noun."""
     folded = fold(prefix)
     if noun.isascii():
@@ -985,7 +432,7 @@ def _starts_with_any(text: str, nouns: Iterable[str], latin: bool) -> bool:
     return False
 
 
-def _lacks_subject(body: str, terms: Sequence[str], v: _Vocab) -> bool:
+def _lacks_subject(body: str, terms: Sequence[str], v: Vocab) -> bool:
     """A question with nothing to say what it is about but referent nouns ("价格是多少？", "What is the price?")."""
     if v.shelf_re.search(body):
         return False  # "总结一下报告": about the shelf
@@ -1012,7 +459,7 @@ def _problem(text: str) -> Problem | None:
 def _is_code(text: str) -> bool:
     if any(_is_han(ch) for ch in text) or text.rstrip().endswith(("?", "？")):
         return False
-    v = _vocab()
+    v = vocab()
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     non_space = [ch for ch in text if not ch.isspace()]
     symbol_share = sum(ch in _CODE_SYMBOLS for ch in non_space) / len(non_space)
@@ -1069,10 +516,10 @@ def answer_fits(question: Question, text: str) -> bool:
     if kind == "figure":
         return any(_figure_fits(f, question.units) for f in _new_figures(question, text))
     if kind == "date":
-        new = [f for f in _new_figures(question, text) if f.unit in _DATE_UNITS]
+        new = [f for f in _new_figures(question, text) if f.unit in DATE_UNITS]
         if question.units == {"year"}:
             return bool(new)
-        return bool(new) or bool(_vocab().date_words_re.search(_fold_in_place(text)))
+        return bool(new) or bool(vocab().date_words_re.search(fold_in_place(text)))
     if kind in ("person", "organisation", "place"):
         return _has_new_name(question, text)
     return True
@@ -1100,14 +547,14 @@ def _figure_fits(figure: Figure, units: frozenset[str]) -> bool:
     if figure.unit in units:
         return True
     if figure.unit == "":
-        if units & {"money", "size"} and _vocab().magnitude_re.search(_fold_in_place(figure.text)):
+        if units & {"money", "size"} and vocab().magnitude_re.search(fold_in_place(figure.text)):
             return True  # "营收达到300亿", "参数规模仅8B": an amount or a size without its unit
         return bool(units & {"count", "people"})
     return False
 
 
 def _has_new_name(question: Question, text: str) -> bool:
-    v = _vocab()
+    v = vocab()
     known = set(question.terms) | {t for e in question.entities for t in tokenize(e)}
     for m in _LATIN_TOKEN_RE.finditer(text):
         word = re.sub(r"['’]s?$", "", m.group(0))
@@ -1142,6 +589,5 @@ def search_text(question: Question, previous: Sequence[str]) -> str:
 
 
 __all__ = [
-    "KIND_PRECEDENCE", "Figure", "Kind", "Question", "UnitClass", "analyse", "answer_fits", "find_figures",
-    "previous_questions", "search_text",
+    "KIND_PRECEDENCE", "Kind", "Question", "analyse", "answer_fits", "previous_questions", "search_text",
 ]

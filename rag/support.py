@@ -20,7 +20,8 @@ import numpy as np
 from rag.citations import MARKER_RE
 from rag.instructions import injected_payloads, repeats_payload
 from rag.models import Answer, Chunk, Passage, SentenceSupport
-from rag.question import Figure, analyse, find_figures
+from rag.figures import Figure, find_figures
+from rag.question import analyse
 from rag.text import cjk_ratio, fold, sentence_spans
 
 _MARKERS_RE = re.compile(r"(?:\s*\[\d{1,3}\])+")

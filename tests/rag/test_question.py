@@ -12,8 +12,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import rag.cues as cues
+import rag.figures as figures_module
 import rag.question as question_module
-from rag.question import Figure, analyse, answer_fits, find_figures, search_text
+from rag.figures import Figure, find_figures
+from rag.question import analyse, answer_fits, search_text
 
 
 def _figures(text: str) -> list[tuple[str, float | None, str]]:
@@ -520,7 +523,7 @@ def _bilingual_sections(node, path=()):
 
 
 def test_every_vocabulary_section_has_words_in_both_languages():
-    data = yaml.safe_load(question_module.VOCAB_PATH.read_text(encoding="utf-8"))
+    data = yaml.safe_load(cues.VOCAB_PATH.read_text(encoding="utf-8"))
     sections = list(_bilingual_sections(data))
     assert len(sections) > 30
     for path, node in sections:
@@ -532,8 +535,9 @@ def test_every_vocabulary_section_has_words_in_both_languages():
         assert unit in data["units"]
 
 
-def test_the_module_holds_no_chinese_cue_words_outside_its_docstrings_and_comments():
-    tree = ast.parse(Path(question_module.__file__).read_text(encoding="utf-8"))
+@pytest.mark.parametrize("module", [question_module, cues, figures_module], ids=lambda m: m.__name__)
+def test_the_module_holds_no_chinese_cue_words_outside_its_docstrings_and_comments(module):
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
     docstrings = {
         id(node.body[0].value)
         for node in ast.walk(tree)
@@ -553,11 +557,11 @@ def test_the_module_holds_no_chinese_cue_words_outside_its_docstrings_and_commen
 def vocabulary_copy(tmp_path, monkeypatch):
     """A copy of the vocabulary file the module reads instead of its own."""
     copy = tmp_path / "question_vocab.yaml"
-    shutil.copy(question_module.VOCAB_PATH, copy)
-    monkeypatch.setattr(question_module, "VOCAB_PATH", copy)
-    question_module._vocab.cache_clear()
+    shutil.copy(cues.VOCAB_PATH, copy)
+    monkeypatch.setattr(cues, "VOCAB_PATH", copy)
+    cues.vocab.cache_clear()
     yield copy
-    question_module._vocab.cache_clear()
+    cues.vocab.cache_clear()
 
 
 def test_a_cue_added_to_the_vocabulary_file_changes_the_analysis(vocabulary_copy):
@@ -566,5 +570,5 @@ def test_a_cue_added_to_the_vocabulary_file_changes_the_analysis(vocabulary_copy
     data = yaml.safe_load(vocabulary_copy.read_text(encoding="utf-8"))
     data["kinds"]["summary"]["en"].append("^sketch out")
     vocabulary_copy.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    question_module._vocab.cache_clear()
+    cues.vocab.cache_clear()
     assert analyse(text).kind == "summary"
