@@ -31,7 +31,7 @@ EVIDENCE_BONUS = 0.05  # one of the best evidence sentences overlaps the list's 
 EVIDENCE_HEAD = 5
 ITEMS_SHARE = 0.5  # a question term found only in the item heads counts half: "商业模式" heading a list of business
 # models answers "哪几种商业模式", a list of one platform's traits with a "商业模式：…" item does not
-COUNT_BONUS = 0.05  # the list has as many items as the question says ("ten trends", "四个状态")
+COUNT_BONUS = 0.05  # the list has as many items as the question says ("ten trends", "四个状态"); minus when not
 TEMPLATE_PENALTY = 0.1
 TEMPLATE_LISTS = 3
 LABEL_MAX_CHARS = 40  # a paragraph this short right above a list is its label
@@ -78,7 +78,10 @@ def rank_lists(
         if doc is None:
             continue
         mine = tuple(s for s in head if s.passage.chunk.doc_id == doc_id)
-        top_spans = [(s.start, s.end) for s in head[:EVIDENCE_HEAD] if s.passage.chunk.doc_id == doc_id]
+        title = _title_span(doc)
+        # The title is close to every question about its report: it is evidence of no list in particular.
+        top_spans = [(s.start, s.end) for s in head[:EVIDENCE_HEAD]
+                     if s.passage.chunk.doc_id == doc_id and not (title and _overlap((s.start, s.end), title))]
         scored = [(shape_score(doc, shape, query, groups, total, top_spans, count), shape)
                   for shape in doc.structure.list_shapes]
         if scored:
@@ -113,9 +116,16 @@ def shape_score(
     score = DENSE_WEIGHT * dense + LEXICAL_WEIGHT * lexical
     if any(_overlap(span, part) for span in top_spans for part in (*leads, *heads)):
         score += EVIDENCE_BONUS
-    if count is not None and count == len(shape.items):
-        score += COUNT_BONUS
+    if count is not None:  # "the ten trends": a list of ten is likelier it, a list of six is not it
+        score += COUNT_BONUS if count == len(shape.items) else -COUNT_BONUS
     return score - TEMPLATE_PENALTY * _template_share(doc, shape)
+
+
+def _title_span(doc: DocumentEntry) -> Span | None:
+    block = doc.structure.title_block()
+    if block is None:
+        return None
+    return block.text_span or (block.start, block.end)
 
 
 def _introduces(paragraph: str) -> bool:
