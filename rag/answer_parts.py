@@ -18,6 +18,7 @@ from rag.text import fold
 
 MAX_ITEMS = 12  # items shown of a long list; the rest are counted
 ITEM_HEAD_MAX_CHARS = 120
+NAME_LINE_MAX_CHARS = 40  # a byline or page furniture line this short names the report's author or publisher
 MMR_LAMBDA = 0.7  # relevance against diversity in a summary's or a comparison's sentence choice
 
 
@@ -112,9 +113,23 @@ def _cosine(a: np.ndarray | None, b: np.ndarray | None) -> float:
     return float(a @ b) / denominator
 
 
+def report_names(title: str, doc: DocumentEntry | None) -> str:
+    """What a question may name a report by: its title, its bylines ("分析：市场研究部 王涛") and its short page
+    furniture ("©易观分析", "www.analysys.cn": the publisher), one per line."""
+    lines = [title]
+    if doc is not None:
+        for block in doc.structure.blocks:
+            if block.kind in ("byline", "furniture") and block.end - block.start <= NAME_LINE_MAX_CHARS:
+                line = doc.text[block.start : block.end].strip()
+                if line not in lines:
+                    lines.append(line)
+    return "\n".join(lines)
+
+
 def named_reports(question: Question, titles: Sequence[tuple[str, str]]) -> list[str]:
-    """Doc ids of the reports a question names: a title shares terms with the question whose distinctiveness (one
-    over the number of titles holding the term) adds up to at least one."""
+    """Doc ids of the reports a question names: a title (or what else names the report, ``report_names``) shares
+    terms with the question whose distinctiveness (one over the number of reports holding the term) adds up to at
+    least one."""
     folded = [(doc_id, fold(title)) for doc_id, title in titles]
     terms = {t for t in question.terms if len(t) >= 2}
     holders = {t: sum(1 for _, title in folded if t in title) for t in terms}

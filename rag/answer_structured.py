@@ -30,6 +30,7 @@ from rag.answer_parts import (
     mmr,
     named_reports,
     quote_span,
+    report_names,
 )
 from rag.answer_summary import compose_summary
 from rag.blocks import Item, ListShape
@@ -40,7 +41,7 @@ from rag.question import Question
 from rag.text import fold
 
 __all__ = ["compose_list", "compose_summary", "compose_comparison", "comparison_subjects", "join_drafts",
-           "named_reports", "topic_query", "Subject", "SubjectEvidence", "MAX_ITEMS"]
+           "named_reports", "report_names", "topic_query", "Subject", "SubjectEvidence", "MAX_ITEMS"]
 
 COMPARISON_POOL = 40  # the best sentences on a subject its block chooses from
 ITEM_WHOLE_MAX_CHARS = 80  # an item this short is quoted whole, not only its head
@@ -177,19 +178,26 @@ def _marker(item: Item, text: str, start: int, number: int) -> str:
 
 @dataclass(frozen=True)
 class Subject:
-    """One thing a comparison compares: a report (its doc id) or a name the question gives."""
+    """One thing a comparison compares: a report (its doc id) or a name the question gives. ``forms``: the name's
+    folded forms, or for a report what names it (title, bylines, publisher lines; see ``report_names``)."""
 
     label: str
     doc_id: str | None = None
     forms: frozenset[str] = frozenset()
 
 
-def comparison_subjects(question: Question, titles: Sequence[tuple[str, str]]) -> list[Subject]:
-    """The reports the question names (two or more), else the names it gives (two or more), else none."""
-    reports = named_reports(question, titles)
+def comparison_subjects(
+    question: Question, titles: Sequence[tuple[str, str]], names: Sequence[tuple[str, str]] | None = None
+) -> list[Subject]:
+    """The reports the question names (two or more; ``names``: what names each report, its title by default), else
+    the names it gives (two or more), else none."""
+    names = titles if names is None else names
+    reports = named_reports(question, names)
     if len(reports) >= 2:
-        return [Subject(title, doc_id) for doc_id, title in titles if doc_id in reports]
-    folded_titles = " ".join(fold(title) for _, title in titles)
+        named = dict(names)
+        return [Subject(title, doc_id, frozenset({fold(named.get(doc_id, title))}))
+                for doc_id, title in titles if doc_id in reports]
+    folded_titles = " ".join(fold(name) for _, name in names)
     names = [e for e in question.entities if fold(e) not in folded_titles]
     if len(names) >= 2:
         return [Subject(name, None, frozenset({fold(name)})) for name in names]
@@ -259,6 +267,6 @@ def _subject_list(evidence: SubjectEvidence, mine: list[Sentence], files: Docume
 def topic_query(question: Question, search_query: str, subjects: Sequence[Subject]) -> str:
     """What to search each compared report for: the question's terms that are in no compared report's title (the
     topic), or the whole question when every term names a report."""
-    titles = " ".join(fold(s.label) for s in subjects if s.doc_id is not None)
+    titles = " ".join(fold(" ".join((s.label, *s.forms))) for s in subjects if s.doc_id is not None)
     topic = [t for t in question.terms if t not in titles]
     return " ".join(topic) if topic and titles else search_query

@@ -277,3 +277,11 @@ def test_a_list_written_as_prose_is_answered_with_each_thing_it_names_each_cited
     for use in ("清洁剂", "化妆品", "杀虫剂", "缓冲溶液"):
         assert use in quotes, (use, answer.text)
     assert "共5项" in answer.text
+
+
+def test_a_comparison_finds_a_report_named_by_its_author_not_its_title(credited):
+    """Reports were matched by their titles only, so "李明的报告" named no report and the comparison fell apart."""
+    answer = credited.ask("李明的报告和城市出行报告分别怎么看成本？")
+    assert not answer.refused, answer.text
+    # One block per report, each under its title (a report that says nothing on the topic is named as such).
+    assert "2026年半导体设备观察：" in answer.text and "2030年城市出行报告：" in answer.text, answer.text
