@@ -71,8 +71,9 @@ def compose_list(
     titles: Sequence[tuple[str, str]] = (),
 ) -> ExtractiveDraft | None:
     """Every item of the list that answers (see ``rag.lists``), and of other reports' lists that answer as well,
-    grouped by report; None when no list of the evidence's reports answers. ``titles``: (doc id, title) of every
-    report, to tell which the question names (only their lists then compete)."""
+    grouped by report; None when no list of the evidence's reports answers. ``titles``: (doc id, what names the
+    report: title, bylines, publisher; ``report_names``) of every report, to tell which the question names (only
+    their lists then compete)."""
     named = named_reports(question, titles) or None
     if named:  # the words that name the report are spent on finding it: they say nothing of which list
         named_titles = " ".join(fold(title) for doc_id, title in titles if doc_id in named)

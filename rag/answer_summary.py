@@ -32,7 +32,8 @@ def compose_summary(
     titles: Sequence[tuple[str, str]] = (),
 ) -> ExtractiveDraft | None:
     """A query-focused extractive summary of the reports the evidence comes from, grouped by report.
-    ``titles``: (doc id, title) of every report in the index, to tell which the question names."""
+    ``titles``: (doc id, what names the report: title, bylines, publisher; ``report_names``) of every report in
+    the index, to tell which the question names."""
     focus = _focus_documents(question, sentences, titles)
     sentences = [s for s in sentences if s.passage.chunk.doc_id in focus]
     candidates = [s for s in sentences if _states_something(s.text) and not s.label][:SUMMARY_POOL]
