@@ -47,6 +47,13 @@ COMPARISON_POOL = 40  # the best sentences on a subject its block chooses from
 ITEM_WHOLE_MAX_CHARS = 80  # an item this short is quoted whole, not only its head
 ITEM_EVIDENCE_MAX_CHARS = 600  # an item this long or shorter also quotes the best evidence sentence it holds
 COMPARISON_SENTENCES = 4
+JOINED_NAME_MAX_CHARS = 8
+# "A和B": two runs of Han characters (or Latin words) around the conjunction.
+_JOINED_RE = re.compile(r"([\u4e00-\u9fffA-Za-z0-9]+)(和|与|與|跟|同)([\u4e00-\u9fffA-Za-z0-9]+)")
+# Words a name does not run across: what sits before it ("维也纳的", "文章里", "对于"), and what follows it ("的稻米",
+# "在使用人数", "各有", "分别", "有什么", "相比", "之间").
+_NAME_BEFORE_RE = re.compile(r"的|里|裡|之中|对于|對於|对|對|在|把|将|將|比较|比較|对比|對比|请|請|说|說")
+_NAME_AFTER_RE = re.compile(r"的|在|各|分别|分別|有|之|相|哪|谁|誰|怎|如|是|对|對|都|上|从|從|两|兩|这|這|那|等")
 COMPARISON_LEAD_SENTENCES = 1  # before the items of a list that sets the subject's view out
 # A list marker that numbers nothing ("-", "•"): an item with only this gets the answer's own number.
 _BULLET_ONLY = re.compile(r"^[\W_]{0,2}$")
@@ -200,9 +207,26 @@ def comparison_subjects(
                 for doc_id, title in titles if doc_id in reports]
     folded_titles = " ".join(fold(name) for _, name in names)
     names = [e for e in question.entities if fold(e) not in folded_titles]
+    if len(names) < 2:
+        names = [n for n in joined_names(question.text) if fold(n) not in folded_titles]
     if len(names) >= 2:
         return [Subject(name, None, frozenset({fold(name)})) for name in names]
     return []
+
+
+def joined_names(text: str) -> list[str]:
+    """The two things a Chinese question joins with "和/与/跟/同" ("勉语和赫哲语在…", "英雄广场和弗赖永广场各有…"), for a
+    comparison of things that are no report and no Latin-script name; each side runs to the nearest word that
+    cannot be part of a name. [] when either side is empty or longer than ``JOINED_NAME_MAX_CHARS``."""
+    match = _JOINED_RE.search(text)
+    if match is None:
+        return []
+    left, right = match.group(1), match.group(3)
+    left = _NAME_BEFORE_RE.split(left)[-1]
+    right = _NAME_AFTER_RE.split(right, maxsplit=1)[0]
+    if not (0 < len(left) <= JOINED_NAME_MAX_CHARS and 0 < len(right) <= JOINED_NAME_MAX_CHARS):
+        return []
+    return [left, right]
 
 
 @dataclass(frozen=True)

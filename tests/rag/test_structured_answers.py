@@ -285,3 +285,12 @@ def test_a_comparison_finds_a_report_named_by_its_author_not_its_title(credited)
     assert not answer.refused, answer.text
     # One block per report, each under its title (a report that says nothing on the topic is named as such).
     assert "2026年半导体设备观察：" in answer.text and "2030年城市出行报告：" in answer.text, answer.text
+
+
+def test_a_comparison_of_two_things_that_are_not_reports_gets_a_block_for_each(engine):
+    """"A和B" of common nouns (no report title, no Latin-script name) found no subjects, so no block per thing."""
+    answer = engine.ask("地铁网络和共享单车在报告里各有什么变化？")
+    assert not answer.refused, answer.text
+    assert "地铁网络：" in answer.text and "共享单车：" in answer.text, answer.text
+    quotes = " ".join(_cited_quotes(answer))
+    assert "换乘距离缩短" in quotes and "头部企业合并" in quotes, answer.text
