@@ -266,14 +266,14 @@ class Section:
 class ListShape:
     """One list a list question could be answered with: the items of a list block at one nesting level (the
     children of one item are a list of their own), a run of sibling headings (numbered or not), or a table's rows
-    (each row an item whose head is the whole row).
+    (each row an item whose head is the whole row), or a sentence naming things in a row ("prose": "包括A、B和C").
 
     ``leads`` are the spans that say what the list is: the item its children hang under, a table's caption and
     header row, and the heading over it (for a run of headings, their parent). ``intro`` is the paragraph right
     above the list (page furniture skipped), which introduces it when it ends in a colon ("特点如下：").
     """
 
-    kind: Literal["items", "headings", "rows"]
+    kind: Literal["items", "headings", "rows", "prose"]
     start: int
     end: int
     items: tuple[Item, ...]
@@ -481,10 +481,11 @@ class DocumentStructure:
             if block.kind == "list" and len(block.items) >= 2:
                 shapes.append(ListShape("items", block.start, block.end, block.items, over, self._intro(index)))
             if block.kind in ("list", "paragraph"):  # a paragraph's items are the sentences naming things
+                kind = "items" if block.kind == "list" else "prose"
                 for item in block.all_items():
                     if len(item.children) >= 2:
                         own = ((item.head_start, item.head_end),)
-                        shapes.append(ListShape("items", item.children[0].start, item.end, item.children, own + over))
+                        shapes.append(ListShape(kind, item.children[0].start, item.end, item.children, own + over))
             elif block.kind == "table" and len(block.rows) >= 2:
                 rows = tuple(Item(a, b, a, b) for a, b in block.rows)
                 leads = tuple(s for s in (block.caption, block.header_span) if s is not None)

@@ -15,7 +15,7 @@ import bisect
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -31,7 +31,11 @@ EVIDENCE_BONUS = 0.05  # one of the best evidence sentences overlaps the list's 
 EVIDENCE_HEAD = 5
 ITEMS_SHARE = 0.5  # a question term found only in the item heads counts half: "商业模式" heading a list of business
 # models answers "哪几种商业模式", a list of one platform's traits with a "商业模式：…" item does not
-COUNT_BONUS = 0.05  # the list has as many items as the question says ("ten trends", "四个状态"); minus when not
+COUNT_BONUS = 0.1  # the list has as many items as the question says ("ten trends", "四个状态")
+COUNT_PENALTY = 0.05  # it has another number of items
+PROSE_PENALTY = 0.03  # a list named in passing in a sentence is less likely the one asked for than one set out as a
+# list (the lead-in "涵盖多个行业，如医疗、金融…。具体应用包括：" over the list of applications)
+PROSE_JOIN_GAP = 0.05  # other sentences of the section naming things this close to the best join its answer
 TEMPLATE_PENALTY = 0.1
 TEMPLATE_LISTS = 3
 LABEL_MAX_CHARS = 40  # a paragraph this short right above a list is its label
@@ -86,6 +90,8 @@ def rank_lists(
                   for shape in doc.structure.list_shapes]
         if scored:
             score, shape = max(scored, key=lambda pair: (pair[0], -pair[1].start))
+            if shape.kind == "prose":
+                shape = _with_prose_beside(shape, score, scored)
             best_of_doc.append(RankedList(doc_id, shape, score, chunk, mine))
     floor = head[0].score - LIST_MARGIN
     ranked = sorted((r for r in best_of_doc if r.score >= floor), key=lambda r: -r.score)
@@ -117,8 +123,22 @@ def shape_score(
     if any(_overlap(span, part) for span in top_spans for part in (*leads, *heads)):
         score += EVIDENCE_BONUS
     if count is not None:  # "the ten trends": a list of ten is likelier it, a list of six is not it
-        score += COUNT_BONUS if count == len(shape.items) else -COUNT_BONUS
+        score += COUNT_BONUS if count == len(shape.items) else -COUNT_PENALTY
+    if shape.kind == "prose":
+        score -= PROSE_PENALTY
     return score - TEMPLATE_PENALTY * _template_share(doc, shape)
+
+
+def _with_prose_beside(shape: ListShape, score: float, scored: Sequence[tuple[float, ListShape]]) -> ListShape:
+    """A list named in a sentence, with the things the other sentences of its section name that score as well
+    ("硼砂可用作清洁剂、化妆品…" and "硼砂是制造光学玻璃、珐琅…的原料": its uses, said twice)."""
+    beside = [other for value, other in scored if other.kind == "prose" and other is not shape
+              and other.leads[1:] == shape.leads[1:] and value >= score - PROSE_JOIN_GAP]
+    if not beside:
+        return shape
+    parts = sorted([shape, *beside], key=lambda s: s.start)
+    items = tuple(item for part in parts for item in part.items)
+    return replace(shape, start=parts[0].start, end=parts[-1].end, items=items)
 
 
 def _title_span(doc: DocumentEntry) -> Span | None:
