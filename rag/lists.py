@@ -33,7 +33,7 @@ ITEMS_SHARE = 0.5  # a question term found only in the item heads counts half: "
 # models answers "哪几种商业模式", a list of one platform's traits with a "商业模式：…" item does not
 COUNT_BONUS = 0.1  # the list has as many items as the question says ("ten trends", "四个状态")
 COUNT_PENALTY = 0.05  # it has another number of items
-PROSE_PENALTY = 0.03  # a list named in passing in a sentence is less likely the one asked for than one set out as a
+PROSE_PENALTY = 0.05  # a list named in passing in a sentence is less likely the one asked for than one set out as a
 # list (the lead-in "涵盖多个行业，如医疗、金融…。具体应用包括：" over the list of applications)
 PROSE_JOIN_GAP = 0.05  # other sentences of the section naming things this close to the best join its answer
 TEMPLATE_PENALTY = 0.1
