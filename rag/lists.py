@@ -94,7 +94,9 @@ def rank_lists(
                 shape = _with_prose_beside(shape, score, scored)
             best_of_doc.append(RankedList(doc_id, shape, score, chunk, mine))
     floor = head[0].score - LIST_MARGIN
-    ranked = sorted((r for r in best_of_doc if r.score >= floor), key=lambda r: -r.score)
+    # The count a question states says which list it asks for, not whether a list answers it at all ("在三个月的
+    # 试用期里…哪些应用": three months, not three items).
+    ranked = sorted((r for r in best_of_doc if r.score - _count_term(count, r.shape) >= floor), key=lambda r: -r.score)
     if not ranked:
         return []
     return [r for r in ranked if r.score >= ranked[0].score - OTHER_REPORT_GAP][:MAX_REPORTS]
@@ -122,11 +124,17 @@ def shape_score(
     score = DENSE_WEIGHT * dense + LEXICAL_WEIGHT * lexical
     if any(_overlap(span, part) for span in top_spans for part in (*leads, *heads)):
         score += EVIDENCE_BONUS
-    if count is not None:  # "the ten trends": a list of ten is likelier it, a list of six is not it
-        score += COUNT_BONUS if count == len(shape.items) else -COUNT_PENALTY
+    score += _count_term(count, shape)
     if shape.kind == "prose":
         score -= PROSE_PENALTY
     return score - TEMPLATE_PENALTY * _template_share(doc, shape)
+
+
+def _count_term(count: int | None, shape: ListShape) -> float:
+    """"The ten trends": a list of ten is likelier it, a list of six is not it."""
+    if count is None:
+        return 0.0
+    return COUNT_BONUS if count == len(shape.items) else -COUNT_PENALTY
 
 
 def _with_prose_beside(shape: ListShape, score: float, scored: Sequence[tuple[float, ListShape]]) -> ListShape:
