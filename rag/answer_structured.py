@@ -76,16 +76,18 @@ def compose_list(
     query_vector: np.ndarray,
     groups: list[tuple[float, frozenset[str]]],
     titles: Sequence[tuple[str, str]] = (),
+    prose: bool = True,
 ) -> ExtractiveDraft | None:
     """Every item of the list that answers (see ``rag.lists``), and of other reports' lists that answer as well,
     grouped by report; None when no list of the evidence's reports answers. ``titles``: (doc id, what names the
     report: title, bylines, publisher; ``report_names``) of every report, to tell which the question names (only
-    their lists then compete)."""
+    their lists then compete); ``prose``: whether lists named in a sentence compete (a summary quotes such a
+    sentence itself)."""
     named = named_reports(question, titles) or None
     if named:  # the words that name the report are spent on finding it: they say nothing of which list
         named_titles = " ".join(fold(title) for doc_id, title in titles if doc_id in named)
         groups = [(w, forms) for w, forms in groups if not any(form in named_titles for form in forms)] or groups
-    ranked = rank_lists(sentences, passages, files, query_vector, groups, named, question.count)
+    ranked = rank_lists(sentences, passages, files, query_vector, groups, named, question.count, prose)
     if not ranked:
         return None
     citer = Citer()

@@ -315,7 +315,7 @@ class Engine:
             draft = compose_summary(asked, found.sentences, self.files, found.query_vector, found.groups, names)
             # A summary of a topic the report sets out as a list (its trends, its challenges) names those items too.
             listed = compose_list(asked, found.sentences, found.passages, self.files, found.query_vector, found.groups,
-                                  names)
+                                  names, prose=False)
             draft = join_drafts(draft, listed)
         if draft is None or not draft.citations:
             draft = compose_extractive(found.sentences, self.settings.answer.max_sentences,

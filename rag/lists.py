@@ -58,14 +58,14 @@ class RankedList:
 
 def rank_lists(
     sentences: Sequence[Sentence], passages: Sequence[Passage], files: DocumentFiles, query_vector: np.ndarray,
-    groups: Groups, doc_ids: Sequence[str] | None = None, count: int | None = None,
+    groups: Groups, doc_ids: Sequence[str] | None = None, count: int | None = None, prose: bool = True,
 ) -> list[RankedList]:
     """The lists that answer, best first: the best list of each report that scores within ``LIST_MARGIN`` of the
     best evidence sentence, other reports' lists only when within ``OTHER_REPORT_GAP`` of the best list.
 
     The reports are those of the best sentences, then those of the other ranked ``passages`` (a list's items
     need not be where the best sentence is). ``doc_ids``: only these reports (the question names them);
-    ``count``: how many items the question says the list has."""
+    ``count``: how many items the question says the list has; ``prose``: lists named in a sentence compete too."""
     wanted = (lambda doc_id: doc_id in doc_ids) if doc_ids is not None else (lambda doc_id: True)
     head = [s for s in sentences[:LIST_EVIDENCE] if wanted(s.passage.chunk.doc_id)]
     if not head:
@@ -87,7 +87,7 @@ def rank_lists(
         top_spans = [(s.start, s.end) for s in head[:EVIDENCE_HEAD]
                      if s.passage.chunk.doc_id == doc_id and not (title and _overlap((s.start, s.end), title))]
         scored = [(shape_score(doc, shape, query, groups, total, top_spans, count), shape)
-                  for shape in doc.structure.list_shapes]
+                  for shape in doc.structure.list_shapes if prose or shape.kind != "prose"]
         if scored:
             score, shape = max(scored, key=lambda pair: (pair[0], -pair[1].start))
             if shape.kind == "prose":
