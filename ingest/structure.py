@@ -39,6 +39,7 @@ from functools import lru_cache
 
 from ingest.clean import clean_text
 from ingest.document import LoadedDocument
+from ingest.enumerations import prose_items
 from rag.blocks import VOCABULARY, Block, DocumentStructure, Item, is_summary_heading
 from rag.text import display_width
 
@@ -558,7 +559,8 @@ def _heading_lists(text: str, blocks: list[Block], headings: list[_Heading], end
 
 
 def _finish(text: str, blocks: list[Block], headings: list[_Heading]) -> list[Block]:
-    """Parents and paths from the heading levels, then the lists of sibling headings; blocks in order."""
+    """Parents and paths from the heading levels, then the lists of sibling headings, and the lists a paragraph
+    writes as prose ("包括A、B和C"; ``ingest.enumerations``); blocks in order."""
     stack: list[int] = []
     for index, heading in enumerate(headings):
         while stack and headings[stack[-1]].level >= heading.level:
@@ -580,6 +582,10 @@ def _finish(text: str, blocks: list[Block], headings: list[_Heading]) -> list[Bl
             position -= 1
         if position >= 0:
             ends[index] = min(end, blocks[position].end)
+    for block in blocks:
+        if block.kind == "paragraph":
+            # Made by this reader a moment ago (see _with_paths): setting the field is safe.
+            object.__setattr__(block, "items", prose_items(text, block.start, block.end))
     return sorted(blocks + _heading_lists(text, blocks, headings, ends), key=lambda b: (b.start, b.of_headings))
 
 

@@ -18,7 +18,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 # Bump when the blocks read from the same text change: documents are then re-ingested (see ingest.pipeline).
-STRUCTURE_VERSION = 2
+STRUCTURE_VERSION = 3
 
 BlockKind = Literal["title", "heading", "paragraph", "list", "table", "byline", "date", "code", "furniture"]
 BLOCK_KINDS: tuple[str, ...] = ("title", "heading", "paragraph", "list", "table", "byline", "date", "code", "furniture")
@@ -146,7 +146,8 @@ class Block:
             title is not part of any path.
         text_span: the block's own words without markup: a heading's words after "## ", a title's words.
         ordinal: a heading's numbering as written ("一、", "1.2", "趋势3:").
-        items: a list's items (nested items under their parents).
+        items: a list's items (nested items under their parents); for a paragraph, each sentence that names three or
+            more things in a row ("包括A、B和C"), its children the things named.
         of_headings: the list gathers a run of sibling headings sharing an ordinal pattern; each item is a heading
             with its section.
         header: a table's header cells, or None when the table has no header row.
@@ -265,14 +266,14 @@ class Section:
 class ListShape:
     """One list a list question could be answered with: the items of a list block at one nesting level (the
     children of one item are a list of their own), a run of sibling headings (numbered or not), or a table's rows
-    (each row an item whose head is the whole row).
+    (each row an item whose head is the whole row), or a sentence naming things in a row ("prose": "包括A、B和C").
 
     ``leads`` are the spans that say what the list is: the item its children hang under, a table's caption and
     header row, and the heading over it (for a run of headings, their parent). ``intro`` is the paragraph right
     above the list (page furniture skipped), which introduces it when it ends in a colon ("特点如下：").
     """
 
-    kind: Literal["items", "headings", "rows"]
+    kind: Literal["items", "headings", "rows", "prose"]
     start: int
     end: int
     items: tuple[Item, ...]
@@ -479,11 +480,12 @@ class DocumentStructure:
             over = (heading.text_span,) if heading is not None and heading.text_span is not None else ()
             if block.kind == "list" and len(block.items) >= 2:
                 shapes.append(ListShape("items", block.start, block.end, block.items, over, self._intro(index)))
-            if block.kind == "list":
+            if block.kind in ("list", "paragraph"):  # a paragraph's items are the sentences naming things
+                kind = "items" if block.kind == "list" else "prose"
                 for item in block.all_items():
                     if len(item.children) >= 2:
                         own = ((item.head_start, item.head_end),)
-                        shapes.append(ListShape("items", item.children[0].start, item.end, item.children, own + over))
+                        shapes.append(ListShape(kind, item.children[0].start, item.end, item.children, own + over))
             elif block.kind == "table" and len(block.rows) >= 2:
                 rows = tuple(Item(a, b, a, b) for a, b in block.rows)
                 leads = tuple(s for s in (block.caption, block.header_span) if s is not None)
@@ -501,7 +503,9 @@ class DocumentStructure:
 
     def _heading_runs(self) -> list[ListShape]:
         """Runs of two or more sibling headings: one level, one parent, nothing between them but their sections.
-        A summary heading ("总结：…") ends a run: it closes the part, it is no item of it."""
+        A summary heading ("总结：…") ends a run: it closes the part, it is no item of it; so does numbering that
+        starts again ("01 …" "02 …" "03 …", a paragraph, "01 …": two lists under one heading), and a heading
+        marked otherwise than the one before ("● 计算资源限制" after "工具使用能力的拓展", "附录" after "三、…")."""
         flow, runs, shapes = self._flow, {}, []
         end_of_text = max((b.end for b in flow), default=0)
         headings = [i for i, b in enumerate(flow) if b.kind == "heading"]
@@ -512,7 +516,9 @@ class DocumentStructure:
                 shapes.append(self._run_shape(runs.pop(level), headings, end_of_text))
             summary = is_summary_heading(self.heading_words(block))
             run = runs.get(block.level)
-            if run is not None and (summary or flow[run[-1]].path[:-1] != block.path[:-1]):
+            if run is not None and (summary or flow[run[-1]].path[:-1] != block.path[:-1]
+                                    or _restarts(flow[run[-1]].ordinal, block.ordinal)
+                                    or _style(flow[run[-1]]) != _style(block)):
                 shapes.append(self._run_shape(runs.pop(block.level), headings, end_of_text))
                 run = None
             if not summary:
@@ -560,6 +566,40 @@ class DocumentStructure:
         index = bisect.bisect_right(self._flow_starts, block.start) - 1
         found = self._last_heading[index] if index >= 0 else -1
         return self._flow[found] if found >= 0 else None
+
+
+_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_NUMBER_RE = re.compile(r"\d+|[一二三四五六七八九十]+")
+
+
+def ordinal_value(ordinal: str) -> int | None:
+    """The number an ordinal counts with: "03" → 3, "趋势12:" → 12, "（四）" → 4, "十一、" → 11; None for none."""
+    found = _NUMBER_RE.findall(ordinal)
+    if not found:
+        return None
+    numeral = found[-1]
+    if numeral.isdigit():
+        return int(numeral)
+    if "十" not in numeral:
+        return _CN_DIGITS.get(numeral) if len(numeral) == 1 else None
+    tens, _, units = numeral.partition("十")
+    if len(tens) > 1 or len(units) > 1:
+        return None
+    return _CN_DIGITS.get(tens, 1 if not tens else 0) * 10 + _CN_DIGITS.get(units, 0)
+
+
+def _style(heading: Block) -> tuple[int, str]:
+    """How a heading is marked: the length of what precedes its words ("## ", "● ") and its numbering's pattern
+    with the numbers left out ("趋势#:", "（#）", "#.")."""
+    prefix = heading.text_span[0] - heading.start if heading.text_span is not None else 0
+    pattern = _NUMBER_RE.sub("#", heading.ordinal).replace("：", ":").replace(" ", "")
+    return prefix, pattern
+
+
+def _restarts(previous: str, ordinal: str) -> bool:
+    """Whether a heading numbered ``ordinal`` starts its numbering again after one numbered ``previous``."""
+    before, now = ordinal_value(previous), ordinal_value(ordinal)
+    return before is not None and now is not None and now <= before
 
 
 def is_summary_heading(words: str) -> bool:

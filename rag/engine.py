@@ -25,6 +25,7 @@ from rag.answer_structured import (
     compose_summary,
     comparison_subjects,
     join_drafts,
+    report_names,
     topic_query,
 )
 from rag.embedders import Embedder, make_embedder
@@ -83,6 +84,7 @@ class Engine:
         self.page_boxes = PageBoxes(settings.docs_dir)
         self._reranker = make_reranker(settings.retrieval)
         self._lock = threading.Lock()
+        self._report_names: dict[str, str] = {}  # doc id → what names the report (see answer_parts.report_names)
         self._manifest_stamp: tuple[int, int] | None = None
         self.manifest = Manifest()
         self.lexical: LexicalIndex | None = None
@@ -264,7 +266,7 @@ class Engine:
             answerer = self._llm_answerer()
             try:
                 listed = (compose_list(named, found.sentences, found.passages, self.files, found.query_vector, found.groups,
-                                       self._titles()) if asked.kind == "list" else None)
+                                       self._names()) if asked.kind == "list" else None)
                 items = listed.citations if listed is not None else ()
                 for kind, payload in answerer.stream(asked.text, passages[:top_k], chinese, self._continuation(), items):
                     if kind == "delta":
@@ -299,8 +301,8 @@ class Engine:
         subject (each searched and judged on its own); otherwise, when the evidence answers, a whole list or a
         summary when asked for and the structure holds one, else the few best sentences. ``asked`` carries the
         question's terms in both languages."""
-        titles = self._titles()
-        subjects = comparison_subjects(asked, titles) if asked.kind == "comparison" else []
+        titles, names = self._titles(), self._names()
+        subjects = comparison_subjects(asked, titles, names) if asked.kind == "comparison" else []
         if subjects:
             topic = topic_query(asked, search_query, subjects)
             return compose_comparison(asked, [self._evidence_on(asked, topic, s, found) for s in subjects], self.files)
@@ -308,12 +310,12 @@ class Engine:
             return None
         draft = None
         if asked.kind == "list":
-            draft = compose_list(asked, found.sentences, found.passages, self.files, found.query_vector, found.groups, titles)
+            draft = compose_list(asked, found.sentences, found.passages, self.files, found.query_vector, found.groups, names)
         elif asked.kind == "summary":
-            draft = compose_summary(asked, found.sentences, self.files, found.query_vector, found.groups, titles)
+            draft = compose_summary(asked, found.sentences, self.files, found.query_vector, found.groups, names)
             # A summary of a topic the report sets out as a list (its trends, its challenges) names those items too.
             listed = compose_list(asked, found.sentences, found.passages, self.files, found.query_vector, found.groups,
-                                  titles)
+                                  names, prose=False)
             draft = join_drafts(draft, listed)
         if draft is None or not draft.citations:
             draft = compose_extractive(found.sentences, self.settings.answer.max_sentences,
@@ -322,6 +324,15 @@ class Engine:
 
     def _titles(self) -> list[tuple[str, str]]:
         return [(r.doc_id, r.title) for r in self.manifest.complete()]
+
+    def _names(self) -> list[tuple[str, str]]:
+        """(doc id, what names the report: its title, bylines and publisher lines), read once per document."""
+        names = []
+        for doc_id, title in self._titles():
+            if doc_id not in self._report_names:
+                self._report_names[doc_id] = report_names(title, self.files.get(doc_id))
+            names.append((doc_id, self._report_names[doc_id]))
+        return names
 
     def _evidence_on(self, asked: Question, search_query: str, subject: Subject, found: Gathered) -> SubjectEvidence:
         """The evidence on one subject of a comparison: for a report, a search of that report alone, which the

@@ -15,7 +15,7 @@ import bisect
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -31,7 +31,11 @@ EVIDENCE_BONUS = 0.05  # one of the best evidence sentences overlaps the list's 
 EVIDENCE_HEAD = 5
 ITEMS_SHARE = 0.5  # a question term found only in the item heads counts half: "商业模式" heading a list of business
 # models answers "哪几种商业模式", a list of one platform's traits with a "商业模式：…" item does not
-COUNT_BONUS = 0.05  # the list has as many items as the question says ("ten trends", "四个状态")
+COUNT_BONUS = 0.1  # the list has as many items as the question says ("ten trends", "四个状态")
+COUNT_PENALTY = 0.05  # it has another number of items
+PROSE_PENALTY = 0.05  # a list named in passing in a sentence is less likely the one asked for than one set out as a
+# list (the lead-in "涵盖多个行业，如医疗、金融…。具体应用包括：" over the list of applications)
+PROSE_JOIN_GAP = 0.05  # other sentences of the section naming things this close to the best join its answer
 TEMPLATE_PENALTY = 0.1
 TEMPLATE_LISTS = 3
 LABEL_MAX_CHARS = 40  # a paragraph this short right above a list is its label
@@ -54,14 +58,14 @@ class RankedList:
 
 def rank_lists(
     sentences: Sequence[Sentence], passages: Sequence[Passage], files: DocumentFiles, query_vector: np.ndarray,
-    groups: Groups, doc_ids: Sequence[str] | None = None, count: int | None = None,
+    groups: Groups, doc_ids: Sequence[str] | None = None, count: int | None = None, prose: bool = True,
 ) -> list[RankedList]:
     """The lists that answer, best first: the best list of each report that scores within ``LIST_MARGIN`` of the
     best evidence sentence, other reports' lists only when within ``OTHER_REPORT_GAP`` of the best list.
 
     The reports are those of the best sentences, then those of the other ranked ``passages`` (a list's items
     need not be where the best sentence is). ``doc_ids``: only these reports (the question names them);
-    ``count``: how many items the question says the list has."""
+    ``count``: how many items the question says the list has; ``prose``: lists named in a sentence compete too."""
     wanted = (lambda doc_id: doc_id in doc_ids) if doc_ids is not None else (lambda doc_id: True)
     head = [s for s in sentences[:LIST_EVIDENCE] if wanted(s.passage.chunk.doc_id)]
     if not head:
@@ -78,14 +82,21 @@ def rank_lists(
         if doc is None:
             continue
         mine = tuple(s for s in head if s.passage.chunk.doc_id == doc_id)
-        top_spans = [(s.start, s.end) for s in head[:EVIDENCE_HEAD] if s.passage.chunk.doc_id == doc_id]
+        title = _title_span(doc)
+        # The title is close to every question about its report: it is evidence of no list in particular.
+        top_spans = [(s.start, s.end) for s in head[:EVIDENCE_HEAD]
+                     if s.passage.chunk.doc_id == doc_id and not (title and _overlap((s.start, s.end), title))]
         scored = [(shape_score(doc, shape, query, groups, total, top_spans, count), shape)
-                  for shape in doc.structure.list_shapes]
+                  for shape in doc.structure.list_shapes if prose or shape.kind != "prose"]
         if scored:
             score, shape = max(scored, key=lambda pair: (pair[0], -pair[1].start))
+            if shape.kind == "prose":
+                shape = _with_prose_beside(shape, score, scored)
             best_of_doc.append(RankedList(doc_id, shape, score, chunk, mine))
     floor = head[0].score - LIST_MARGIN
-    ranked = sorted((r for r in best_of_doc if r.score >= floor), key=lambda r: -r.score)
+    # The count a question states says which list it asks for, not whether a list answers it at all ("在三个月的
+    # 试用期里…哪些应用": three months, not three items).
+    ranked = sorted((r for r in best_of_doc if r.score - _count_term(count, r.shape) >= floor), key=lambda r: -r.score)
     if not ranked:
         return []
     return [r for r in ranked if r.score >= ranked[0].score - OTHER_REPORT_GAP][:MAX_REPORTS]
@@ -113,9 +124,36 @@ def shape_score(
     score = DENSE_WEIGHT * dense + LEXICAL_WEIGHT * lexical
     if any(_overlap(span, part) for span in top_spans for part in (*leads, *heads)):
         score += EVIDENCE_BONUS
-    if count is not None and count == len(shape.items):
-        score += COUNT_BONUS
+    score += _count_term(count, shape)
+    if shape.kind == "prose":
+        score -= PROSE_PENALTY
     return score - TEMPLATE_PENALTY * _template_share(doc, shape)
+
+
+def _count_term(count: int | None, shape: ListShape) -> float:
+    """"The ten trends": a list of ten is likelier it, a list of six is not it."""
+    if count is None:
+        return 0.0
+    return COUNT_BONUS if count == len(shape.items) else -COUNT_PENALTY
+
+
+def _with_prose_beside(shape: ListShape, score: float, scored: Sequence[tuple[float, ListShape]]) -> ListShape:
+    """A list named in a sentence, with the things the other sentences of its section name that score as well
+    ("硼砂可用作清洁剂、化妆品…" and "硼砂是制造光学玻璃、珐琅…的原料": its uses, said twice)."""
+    beside = [other for value, other in scored if other.kind == "prose" and other is not shape
+              and other.leads[1:] == shape.leads[1:] and value >= score - PROSE_JOIN_GAP]
+    if not beside:
+        return shape
+    parts = sorted([shape, *beside], key=lambda s: s.start)
+    items = tuple(item for part in parts for item in part.items)
+    return replace(shape, start=parts[0].start, end=parts[-1].end, items=items)
+
+
+def _title_span(doc: DocumentEntry) -> Span | None:
+    block = doc.structure.title_block()
+    if block is None:
+        return None
+    return block.text_span or (block.start, block.end)
 
 
 def _introduces(paragraph: str) -> bool:

@@ -6,7 +6,15 @@ import pytest
 
 from ingest.loaders import load_document
 from ingest.structure import read_structure
-from rag.blocks import STRUCTURE_VERSION, Block, DocumentStructure, Item, is_summary_heading, item_heads
+from rag.blocks import (
+    STRUCTURE_VERSION,
+    Block,
+    DocumentStructure,
+    Item,
+    is_summary_heading,
+    item_heads,
+    ordinal_value,
+)
 
 REPORT = """# 云服务市场报告
 
@@ -191,3 +199,37 @@ def test_hand_made_blocks_answer_the_same_queries():
     assert item_heads(text, structure.list_of(13)) == ["甲", "乙"]
     assert structure.list_of(13).item_at(13) == items[1]
     assert structure.title_block().text_span == (0, 2)
+
+
+def _shapes(tmp_path, name: str, body: str):
+    path = tmp_path / name
+    path.write_text(body, encoding="utf-8")
+    document = load_document(path)
+    structure = read_structure(document)
+    runs = [s for s in structure.list_shapes if s.kind == "headings"]
+    return [[document.text[i.head_start : i.head_end] for i in run.items] for run in runs]
+
+
+def test_a_run_of_headings_whose_numbering_starts_again_is_two_lists(tmp_path):
+    """"01 … 02 … 03 …", a paragraph, "01 … 04 …" under one heading was offered as one list of seven."""
+    body = "# 组织报告\n\n## 趋势10：组织变革\n\n变化主要如下：\n\n" + "".join(
+        f"### 0{n} 变化{n}\n\n变化{n}的正文。\n\n" for n in range(1, 4)) + "举措如下：\n\n" + "".join(
+        f"### 0{n} 举措{n}\n\n举措{n}的正文。\n\n" for n in range(1, 5))
+    runs = _shapes(tmp_path, "restart.md", body)
+    assert ["01 变化1", "02 变化2", "03 变化3"] in runs
+    assert ["01 举措1", "02 举措2", "03 举措3", "04 举措4"] in runs
+    assert not any(len(run) > 4 for run in runs)
+
+
+def test_headings_marked_otherwise_than_their_siblings_start_a_list_of_their_own(tmp_path):
+    body = ("# 年度报告\n\n" + "".join(f"## {n}、章节{n}\n\n正文{n}。\n\n" for n in "一二三")
+            + "## 附录\n\n附录正文。\n\n## 致谢\n\n致谢正文。\n")
+    runs = _shapes(tmp_path, "styles.md", body)
+    assert ["一、章节一", "二、章节二", "三、章节三"] in runs
+    assert ["附录", "致谢"] in runs
+
+
+@pytest.mark.parametrize("ordinal, value", [("03", 3), ("趋势12:", 12), ("（四）", 4), ("十一、", 11), ("二十", 20),
+                                            ("1.2", 2), ("", None), ("-", None)])
+def test_the_number_an_ordinal_counts_with(ordinal, value):
+    assert ordinal_value(ordinal) == value

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from rag.answer_structured import MAX_ITEMS, SUMMARY_SENTENCES
+from rag.answer_parts import MAX_ITEMS
+from rag.answer_summary import SUMMARY_SENTENCES
 from rag.engine import Engine
 
 _MARKER_RE = re.compile(r"\[(\d+)\]")
@@ -239,3 +240,57 @@ def test_a_summary_quotes_the_reports_argument_not_its_byline_date_or_repeated_c
     quotes = _cited_quotes(answer)
     assert any("交付周期缩短到四个月" in q for q in quotes), answer.text
     assert not any("作者" in q or "日期" in q or "来源" in q for q in quotes), answer.text
+
+
+def test_a_numbered_item_keeps_its_own_number_and_other_ordinals_get_a_bullet(engine):
+    """The answer's marker came from a regex over the quote, though the structure already holds each item's ordinal."""
+    answer = engine.ask("报告认为城市出行会出现哪些变化？")
+    lines = [line for line in answer.text.splitlines() if "[" in line]
+    assert lines[0].startswith("1. 电动化全面普及"), answer.text
+    assert not any(re.match(r"\d+\.\s+\d+\.", line) for line in lines), answer.text
+
+
+BORAX = """# 化合物手册
+
+## 硼砂
+
+硼砂是一种含有结晶水的矿物，外观为白色晶体，易溶于水，水溶液呈弱碱性。
+
+硼砂有广泛的用途，可用作清洁剂、化妆品、杀虫剂、缓冲溶液和光学玻璃的原料。
+
+## 乙二醛
+
+乙二醛是最简单的二醛，常温下为黄色液体，在空气中容易聚合。
+"""
+
+
+@pytest.fixture(scope="module")
+def prose(tmp_path_factory):
+    return _shelf(tmp_path_factory, "prose", {"compounds.md": BORAX, "mobility.md": MOBILITY})
+
+
+def test_a_list_written_as_prose_is_answered_with_each_thing_it_names_each_cited(prose):
+    """A prose list ("可用作A、B、C和D") was answered with a sentence or with a run of headings."""
+    answer = prose.ask("硼砂有哪些用途？")
+    assert not answer.refused, answer.text
+    quotes = _cited_quotes(answer)
+    for use in ("清洁剂", "化妆品", "杀虫剂", "缓冲溶液"):
+        assert use in quotes, (use, answer.text)
+    assert "共5项" in answer.text
+
+
+def test_a_comparison_finds_a_report_named_by_its_author_not_its_title(credited):
+    """Reports were matched by their titles only, so "李明的报告" named no report and the comparison fell apart."""
+    answer = credited.ask("李明的报告和城市出行报告分别怎么看成本？")
+    assert not answer.refused, answer.text
+    # One block per report, each under its title (a report that says nothing on the topic is named as such).
+    assert "2026年半导体设备观察：" in answer.text and "2030年城市出行报告：" in answer.text, answer.text
+
+
+def test_a_comparison_of_two_things_that_are_not_reports_gets_a_block_for_each(engine):
+    """"A和B" of common nouns (no report title, no Latin-script name) found no subjects, so no block per thing."""
+    answer = engine.ask("地铁网络和共享单车在报告里各有什么变化？")
+    assert not answer.refused, answer.text
+    assert "地铁网络：" in answer.text and "共享单车：" in answer.text, answer.text
+    quotes = " ".join(_cited_quotes(answer))
+    assert "换乘距离缩短" in quotes and "头部企业合并" in quotes, answer.text
