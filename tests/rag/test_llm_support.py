@@ -175,7 +175,8 @@ def test_an_answer_without_any_citation_falls_back_to_the_extractive_answer_with
 
 def test_a_token_a_second_stream_is_cut_at_the_deadline_and_answered_extractively(reports_index, stand_in):
     engine = _engine(reports_index, stand_in, deadline_s=3)
-    engine.ask(QUESTION)  # warm the embedder and the index
+    stand_in.script(NOT_IN_REPORTS)
+    engine.ask(QUESTION, mode="llm")  # warm the embedder, the index and the prompt's token counting
     stand_in.script("The gadget market grew to $40 billion in 2024 [1]. " * 4, delay_s=1.0)
     started = time.monotonic()
     events = list(engine.stream(QUESTION, mode="llm"))
