@@ -89,9 +89,13 @@ class Engine:
         self.manifest = Manifest()
         self.lexical: LexicalIndex | None = None
         self._llm = None
+        self._llm_lock = threading.Lock()
         self._mirror = Mirror(settings) if settings.store.chroma_url else None  # the server holds the index
         self.abstainer = Abstainer.load(embedder.name, settings.answer.refusal_threshold)
         self.refresh()
+        if settings.llm.configured:
+            # The LLM client's imports (llama-index, openai) take seconds: pay them now, not at the first answer.
+            threading.Thread(target=self._warm_llm, name="llm-client", daemon=True).start()
 
     @classmethod
     def from_settings(cls, settings: Settings, embedder: Embedder | None = None) -> Engine:
@@ -392,17 +396,24 @@ class Engine:
         """What the LLM is shown after each passage: the rest of its paragraph, when neighbours are on."""
         return self.continuation if self.settings.retrieval.neighbours else None
 
-    def _llm_answerer(self):
-        if self._llm is None:
-            from rag.answer_llm import LLMAnswerer
+    def _warm_llm(self) -> None:
+        try:
+            self._llm_answerer()
+        except Exception as exc:  # the first LLM answer meets it again and falls back with a notice
+            logger.debug("the LLM client could not be built ahead of the first answer: %s", exc)
 
-            self._llm = LLMAnswerer(
-                self.settings.llm,
-                max_context_chars=self.settings.llm.max_context_chars,
-                max_sentences=self.settings.answer.max_sentences + 1,
-                embedder=self.embedder,
-            )
-        return self._llm
+    def _llm_answerer(self):
+        with self._llm_lock:
+            if self._llm is None:
+                from rag.answer_llm import LLMAnswerer
+
+                self._llm = LLMAnswerer(
+                    self.settings.llm,
+                    max_context_chars=self.settings.llm.max_context_chars,
+                    max_sentences=self.settings.answer.max_sentences + 1,
+                    embedder=self.embedder,
+                )
+            return self._llm
 
 
 
