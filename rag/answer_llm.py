@@ -20,9 +20,9 @@ from typing import Any
 from rag.citations import best_quote, support_score
 from rag.errors import LLMUnavailableError
 from rag.models import Answer, Chunk, Citation, Passage
+from rag.question import previous_questions
 from rag.settings import LLMSettings
 from rag.support import SupportChecker
-from rag.question import previous_questions
 from rag.text import sentence_spans
 
 logger = logging.getLogger(__name__)

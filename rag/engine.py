@@ -416,7 +416,6 @@ class Engine:
             return self._llm
 
 
-
 def _pieces(text: str, size: int = 12) -> Iterator[str]:
     for i in range(0, len(text), size):
         yield text[i : i + size]
