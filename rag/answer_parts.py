@@ -4,6 +4,7 @@ joining two answers, telling which reports a question names, and choosing senten
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -15,6 +16,8 @@ from rag.evidence import DocumentEntry, DocumentFiles, Sentence
 from rag.models import Chunk, Citation
 from rag.question import Question
 from rag.text import fold
+
+_LATIN_TERM = re.compile(r"[a-z0-9][a-z0-9'.\-]*")
 
 MAX_ITEMS = 12  # items shown of a long list; the rest are counted
 ITEM_HEAD_MAX_CHARS = 120
@@ -48,10 +51,14 @@ class Citer:
 
 
 def join_drafts(first: ExtractiveDraft | None, second: ExtractiveDraft | None) -> ExtractiveDraft | None:
-    """Two answers as one, the second's ``[n]`` renumbered after the first's citations."""
+    """Two answers as one, the second's ``[n]`` renumbered after the first's citations; the second is left out when
+    the first already quotes every passage it quotes (a summary that named the items of the list)."""
     if first is None or not first.citations:
         return second
     if second is None or not second.citations:
+        return first
+    quoted = {(c.chunk.doc_id, c.quote_start, c.quote_end) for c in first.citations}
+    if all((c.chunk.doc_id, c.quote_start, c.quote_end) in quoted for c in second.citations):
         return first
     offset = len(first.citations)
     text = MARKER_RE.sub(lambda m: f"[{int(m.group(1)) + offset}]", second.text)
@@ -132,6 +139,14 @@ def named_reports(question: Question, titles: Sequence[tuple[str, str]]) -> list
     least one."""
     folded = [(doc_id, fold(title)) for doc_id, title in titles]
     terms = {t for t in question.terms if len(t) >= 2}
-    holders = {t: sum(1 for _, title in folded if t in title) for t in terms}
+    holders = {t: sum(1 for _, title in folded if names_term(title, t)) for t in terms}
     return [doc_id for doc_id, title in folded
-            if sum(1.0 / holders[t] for t in terms if holders[t] and t in title) >= 1.0]
+            if sum(1.0 / holders[t] for t in terms if holders[t] and names_term(title, t)) >= 1.0]
+
+
+def names_term(text: str, term: str) -> bool:
+    """Whether folded ``text`` holds ``term``: a Latin-script term as a whole word ("go" is not in "chicago"), a
+    Chinese one anywhere (Chinese has no spaces between words)."""
+    if not _LATIN_TERM.fullmatch(term):
+        return term in text
+    return re.search(rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])", text) is not None

@@ -29,6 +29,7 @@ from rag.answer_parts import (
     join_drafts,
     mmr,
     named_reports,
+    names_term,
     quote_span,
     report_names,
 )
@@ -86,7 +87,9 @@ def compose_list(
     named = named_reports(question, titles) or None
     if named:  # the words that name the report are spent on finding it: they say nothing of which list
         named_titles = " ".join(fold(title) for doc_id, title in titles if doc_id in named)
-        groups = [(w, forms) for w, forms in groups if not any(form in named_titles for form in forms)] or groups
+        groups = [(w, forms) for w, forms in groups if not any(names_term(named_titles, f) for f in forms)] or groups
+    # The words asking for a list ("哪几种") are in no list: scored with them, every list's words count for less.
+    groups = [(w, forms) for w, forms in groups if not forms & question.asking] or groups
     ranked = rank_lists(sentences, passages, files, query_vector, groups, named, question.count, prose)
     if not ranked:
         return None
@@ -295,5 +298,5 @@ def topic_query(question: Question, search_query: str, subjects: Sequence[Subjec
     """What to search each compared report for: the question's terms that are in no compared report's title (the
     topic), or the whole question when every term names a report."""
     titles = " ".join(fold(" ".join((s.label, *s.forms))) for s in subjects if s.doc_id is not None)
-    topic = [t for t in question.terms if t not in titles]
+    topic = [t for t in question.terms if not names_term(titles, t)]
     return " ".join(topic) if topic and titles else search_query

@@ -86,7 +86,7 @@ def rank_lists(
         # The title is close to every question about its report: it is evidence of no list in particular.
         top_spans = [(s.start, s.end) for s in head[:EVIDENCE_HEAD]
                      if s.passage.chunk.doc_id == doc_id and not (title and _overlap((s.start, s.end), title))]
-        scored = [(shape_score(doc, shape, query, groups, total, top_spans, count), shape)
+        scored = [(shape_score(doc, shape, query, groups, total, top_spans, count, title), shape)
                   for shape in doc.structure.list_shapes if prose or shape.kind != "prose"]
         if scored:
             score, shape = max(scored, key=lambda pair: (pair[0], -pair[1].start))
@@ -104,7 +104,7 @@ def rank_lists(
 
 def shape_score(
     doc: DocumentEntry, shape: ListShape, query: np.ndarray, groups: Groups, total: float,
-    top_spans: Sequence[Span] = (), count: int | None = None,
+    top_spans: Sequence[Span] = (), count: int | None = None, title: Span | None = None,
 ) -> float:
     """How well a list answers the question, on the sentence score's scale (see the module docstring)."""
     leads = list(shape.leads)
@@ -122,7 +122,11 @@ def shape_score(
     items_dense = float(np.mean([_dense(doc, span, query) for span in heads])) if heads else 0.0
     dense = max([items_dense, *(_dense(doc, span, query) for span in leads)])
     score = DENSE_WEIGHT * dense + LEXICAL_WEIGHT * lexical
-    if any(_overlap(span, part) for span in top_spans for part in (*leads, *heads)):
+    # The evidence may lie in an item's body ("社区版 vs 企业版" under "2.3 开源+商业版"): the list holds it too,
+    # unless it is the report's outline (led by its title), which holds every sentence.
+    bodies = [] if title and any(_overlap(lead, title) for lead in shape.leads) else [
+        (item.start, item.end) for item in shape.items]
+    if any(_overlap(span, part) for span in top_spans for part in (*leads, *heads, *bodies)):
         score += EVIDENCE_BONUS
     score += _count_term(count, shape)
     if shape.kind == "prose":

@@ -85,6 +85,9 @@ class Question:
     truncated: bool = False
     problem: str | None = None
     count: int | None = None  # how many things the question says there are: "the ten trends", "四个状态", "三大挑战"
+    # Terms that are part of the words asking for the answer's kind ("哪几种" of "分成了哪几种", "列出"): they say how
+    # to answer, not what about, so no passage or list is chosen for holding them.
+    asking: frozenset[str] = frozenset()
 
 
 # -- analysis -----------------------------------------------------------------------------------------------------
@@ -137,6 +140,7 @@ def analyse(text: str, max_chars: int = 2000) -> Question:
         truncated=truncated,
         problem=_problem(stripped),
         count=_count(folded, v),
+        asking=_asking_terms(folded, terms, v),
     )
 
 
@@ -227,6 +231,20 @@ def _kind(folded: str, unit_matches: list[tuple[int, int, str]], v: Vocab) -> st
     if classes:
         return "date"
     return "open"
+
+
+def _asking_terms(folded: str, terms: Sequence[str], v: Vocab) -> frozenset[str]:
+    """The terms that overlap where a kind cue matched ("哪几" in "哪几种": 哪几, 几种, 哪几种)."""
+    request = v.request_re.match(folded)
+    spans = [m.span() for kind in KIND_PRECEDENCE for m in v.kinds[kind].finditer(folded, request.end() if request else 0)]
+    asking = set()
+    for term in set(terms):
+        start = folded.find(term)
+        while start >= 0 and term not in asking:
+            if any(start < end and begin < start + len(term) for begin, end in spans):
+                asking.add(term)
+            start = folded.find(term, start + 1)
+    return frozenset(asking)
 
 
 def _units_for(kind: str, unit_matches: list[tuple[int, int, str]]) -> frozenset[str]:

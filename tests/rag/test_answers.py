@@ -197,3 +197,16 @@ def test_html_and_script_in_a_question_are_treated_as_text(engine):
     assert "1.76万亿" in answer.text
     assert "<script>" not in answer.text
     assert "<script>alert(1)</script>" in answer.to_record()["question"]
+
+
+def test_a_latin_word_names_a_report_only_as_a_whole_word():
+    from dataclasses import replace
+
+    from rag.answer_parts import named_reports
+    from rag.question import analyse
+
+    titles = [("a", "University of Chicago"), ("b", "巴黎与维也纳的广场")]
+    asked = analyse("维也纳的英雄广场和弗赖永广场各有什么特点？")
+    with_translations = replace(asked, terms=(*asked.terms, "go", "square"))  # "go" is in "chicago", as letters
+    assert named_reports(with_translations, titles) == ["b"]
+    assert named_reports(analyse("What does the University of Chicago report say?"), titles) == ["a"]

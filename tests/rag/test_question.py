@@ -262,6 +262,14 @@ def test_content_terms_leave_out_question_words_in_both_languages():
     assert not {"how", "many", "多少"} & set(terms)
 
 
+def test_the_words_asking_for_a_list_are_told_apart_from_what_it_is_about():
+    asked = analyse("报告把AI服务的商业模式分成了哪几种？")
+    assert asked.kind == "list"
+    assert {"哪几", "哪几种"} <= asked.asking
+    assert not {"商业模式", "服务"} & asked.asking
+    assert analyse("大模型创业有哪些挑战？").asking.isdisjoint({"挑战", "创业"})
+
+
 # -- figures --------------------------------------------------------------------------------------------------------
 
 
