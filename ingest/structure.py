@@ -472,7 +472,7 @@ def read_structure(document: LoadedDocument) -> DocumentStructure:
         blocks = _MarkupReader(document).read()
     else:
         blocks = _LayoutReader(document).read()
-    return DocumentStructure(title=document.title, blocks=tuple(blocks))
+    return DocumentStructure(title=document.title, blocks=tuple(blocks), text=document.text)
 
 
 class _Lines:

@@ -82,6 +82,7 @@ _MARKUP_RE = re.compile(r"[*_`#]+")
 _EMPHASIS_RE = re.compile(r"\*\*|__|`")
 # Without the text, a paragraph right above a list this short counts as its lead-in.
 LEAD_IN_MAX_CHARS = 60
+LABEL_MAX_CHARS = 40  # a paragraph this short set over a list of its own is that list's label
 
 
 @dataclass(frozen=True)
@@ -288,6 +289,8 @@ class DocumentStructure:
     title: str
     blocks: tuple[Block, ...] = field(default=())
     version: int = STRUCTURE_VERSION
+    # The cleaned text the offsets point into, when the reader has it (not stored: the document holds it).
+    text: str = field(default="", repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.blocks, tuple):
@@ -298,14 +301,16 @@ class DocumentStructure:
         return {"version": self.version, "title": self.title, "blocks": [b.to_dict() for b in self.blocks]}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any] | None) -> DocumentStructure:
-        """Read what ``to_dict`` wrote; an absent structure (an index from before structure) reads as empty."""
+    def from_dict(cls, data: dict[str, Any] | None, text: str = "") -> DocumentStructure:
+        """Read what ``to_dict`` wrote; an absent structure (an index from before structure) reads as empty.
+        ``text``: the document's cleaned text, which lets a paragraph's words tell structure (a lead-in)."""
         if not data:
-            return cls(title="", blocks=(), version=0)
+            return cls(title="", blocks=(), version=0, text=text)
         return cls(
             title=data.get("title", ""),
             blocks=tuple(Block.from_dict(b) for b in data.get("blocks", ())),
             version=data.get("version", 0),
+            text=text,
         )
 
     # ----- indices (built on first use) -----
@@ -491,7 +496,36 @@ class DocumentStructure:
                 leads = tuple(s for s in (block.caption, block.header_span) if s is not None)
                 shapes.append(ListShape("rows", block.start, block.end, rows, leads + over, self._intro(index)))
         shapes.extend(self._heading_runs())
+        shapes.extend(self._label_runs())
         return tuple(sorted(shapes, key=lambda s: (s.start, -s.end)))
+
+    def _label_runs(self) -> list[ListShape]:
+        """Runs of two or more short paragraphs each set over a list of its own, under one heading: labels that
+        stand for headings ("**Step 1: 技术研发与优化**" over its bullets, then "**Step 2: …**" over its own). Each
+        label is an item, its list's items are the item's children."""
+        flow, shapes, run = self._flow, [], []
+
+        def close() -> None:
+            if len(run) >= 2:
+                items = tuple(Item(flow[i].start, flow[i + 1].end, flow[i].start, flow[i].end,
+                                   children=flow[i + 1].items) for i in run)
+                heading = self._heading_over(flow[run[0]])
+                over = (heading.text_span,) if heading is not None and heading.text_span is not None else ()
+                shapes.append(ListShape("headings", items[0].start, items[-1].end, items, over, self._intro(run[0])))
+            run.clear()
+
+        index = 0
+        while index < len(flow) - 1:
+            block, after = flow[index], flow[index + 1]
+            if (block.kind == "paragraph" and block.end - block.start <= LABEL_MAX_CHARS and after.kind == "list"
+                    and (not run or self._heading_over(block) is self._heading_over(flow[run[0]]))):
+                run.append(index)
+                index += 2
+                continue
+            close()
+            index += 1
+        close()
+        return shapes
 
     def _intro(self, index: int) -> Span | None:
         """The paragraph right above the flow block at ``index``, page furniture skipped."""
@@ -504,7 +538,8 @@ class DocumentStructure:
     def _heading_runs(self) -> list[ListShape]:
         """Runs of two or more sibling headings: one level, one parent, nothing between them but their sections.
         A summary heading ("总结：…") ends a run: it closes the part, it is no item of it; so does numbering that
-        starts again ("01 …" "02 …" "03 …", a paragraph, "01 …": two lists under one heading), and a heading
+        starts again ("01 …" "02 …" "03 …", a paragraph, "01 …": two lists under one heading), a lead-in paragraph
+        ("…面临诸多挑战，这包括：") right above a heading, and a heading
         marked otherwise than the one before ("● 计算资源限制" after "工具使用能力的拓展", "附录" after "三、…")."""
         flow, runs, shapes = self._flow, {}, []
         end_of_text = max((b.end for b in flow), default=0)
@@ -516,7 +551,7 @@ class DocumentStructure:
                 shapes.append(self._run_shape(runs.pop(level), headings, end_of_text))
             summary = is_summary_heading(self.heading_words(block))
             run = runs.get(block.level)
-            if run is not None and (summary or flow[run[-1]].path[:-1] != block.path[:-1]
+            if run is not None and (summary or self._led_in(index) or flow[run[-1]].path[:-1] != block.path[:-1]
                                     or _restarts(flow[run[-1]].ordinal, block.ordinal)
                                     or _style(flow[run[-1]]) != _style(block)):
                 shapes.append(self._run_shape(runs.pop(block.level), headings, end_of_text))
@@ -525,6 +560,12 @@ class DocumentStructure:
                 runs.setdefault(block.level, []).append(index)
         shapes.extend(self._run_shape(run, headings, end_of_text) for run in runs.values())
         return [s for s in shapes if s is not None]
+
+    def _led_in(self, index: int) -> bool:
+        """Whether the paragraph right above the flow block at ``index`` ends in a colon ("…挑战，这包括："): it
+        introduces what follows, so a run of headings starts again there."""
+        intro = self._intro(index)
+        return bool(self.text) and intro is not None and self.text[intro[0] : intro[1]].rstrip("*_ \n").endswith(("：", ":"))
 
     def _run_shape(self, run: list[int], headings: list[int], end_of_text: int) -> ListShape | None:
         if len(run) < 2:

@@ -74,7 +74,7 @@ class DocumentEntry:
     @cached_property
     def structure(self) -> DocumentStructure:
         """The document's typed blocks, read at ingest (empty for an index from before structure)."""
-        return DocumentStructure.from_dict(self.structure_data)
+        return DocumentStructure.from_dict(self.structure_data, self.text)
 
     def chunk_holding(self, start: int, end: int, like: Chunk) -> Chunk | None:
         """The chunk of this document that holds ``[start, end)`` (the first one, when chunks overlap), as a

@@ -233,3 +233,59 @@ def test_headings_marked_otherwise_than_their_siblings_start_a_list_of_their_own
                                             ("1.2", 2), ("", None), ("-", None)])
 def test_the_number_an_ordinal_counts_with(ordinal, value):
     assert ordinal_value(ordinal) == value
+
+
+def _shapes(tmp_path, name: str, text: str):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    document = load_document(path)
+    structure = read_structure(document)
+    return document, structure.list_shapes
+
+
+def test_bold_labels_each_over_a_list_of_their_own_are_one_list(tmp_path):
+    document, shapes = _shapes(tmp_path, "steps.md", """# 创业指南
+
+## 步骤
+
+创业的步骤主要包括以下几个关键环节：
+
+**Step 1: 技术研发与优化**
+- 收集标注数据
+- 训练模型
+
+**Step 2: 市场定位与功能规划**
+- 进行市场调研
+- 制定产品路线图
+
+**Step 3: 商业化策略与推广**
+- 制定定价策略
+""")
+    heads = [[document.text[i.head_start : i.head_end] for i in s.items] for s in shapes]
+    labels = next(h for h in heads if any("Step 1" in x for x in h))
+    assert [x.strip("*") for x in labels] == ["Step 1: 技术研发与优化", "Step 2: 市场定位与功能规划", "Step 3: 商业化策略与推广"]
+
+
+def test_a_lead_in_above_a_heading_starts_a_run_of_its_own(tmp_path):
+    document, shapes = _shapes(tmp_path, "agi.txt", """AGI发展报告
+
+● 基于大语言模型的发展
+
+大模型能力持续提升，带动了整个领域。
+
+● 工具使用能力的拓展
+
+智能体开始调用外部工具。同时，AGI的发展也面临诸多挑战，这包括：
+
+● 计算资源限制
+
+算力需求极高，硬件跟不上。
+
+● 数据获取与质量难题
+
+高质量数据难以获取。
+""")
+    runs = [[document.text[i.head_start : i.head_end] for i in s.items] for s in shapes if s.kind == "headings"]
+    challenges = next(r for r in runs if any("计算资源限制" in h for h in r))
+    assert not any("工具使用" in h for h in challenges), runs
+    assert any("数据获取" in h for h in challenges), runs
