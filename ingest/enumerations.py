@@ -116,7 +116,18 @@ def _zh_clause(sentence: str, start: int, end: int) -> list[tuple[int, int]]:
 
 
 def _english(sentence: str) -> list[tuple[int, int]]:
-    """Spans of the things an English sentence names as "A, B, C(,) and D" (the first such run)."""
+    """Spans of the things an English sentence names as "A, B, C(,) and D" (the first such run). A colon introduces
+    what it lists: a run after the sentence's last colon is taken first ("…based on demographics and economic ties:
+    Imperial, Los Angeles, …, and Ventura")."""
+    colon = sentence.rfind(":")
+    if 0 < colon < len(sentence) - 1:
+        after = _english_run(sentence[colon + 1 :])
+        if after:
+            return [(a + colon + 1, b + colon + 1) for a, b in after]
+    return _english_run(sentence)
+
+
+def _english_run(sentence: str) -> list[tuple[int, int]]:
     cuts = [m.start() for m in _EN_COMMA_RE.finditer(sentence)]
     if len(cuts) < 1:
         return []

@@ -259,7 +259,7 @@ def compose_comparison(
         if not mine:
             parts.append(f"{label}: the reports say nothing about this." if english else f"{label}：报告中没有相关内容。")
             continue
-        body = _subject_block(evidence, mine, files, citer, english)
+        body = _subject_block(evidence, mine, files, citer, english, question.asking)
         parts.append("\n".join([f"{label}:" if english else f"{label}：", body]))
     if not citer.citations:
         return None
@@ -267,12 +267,13 @@ def compose_comparison(
 
 
 def _subject_block(
-    evidence: SubjectEvidence, mine: list[Sentence], files: DocumentFiles, citer: Citer, english: bool
+    evidence: SubjectEvidence, mine: list[Sentence], files: DocumentFiles, citer: Citer, english: bool,
+    asking: frozenset[str] = frozenset(),
 ) -> str:
     """A subject's sentences, chosen for relevance and diversity (MMR); for a report that sets the topic out as a
     list, its best sentence outside that list and then the list's items, each cited (as a list question is
     answered)."""
-    choice = _subject_list(evidence, mine, files)
+    choice = _subject_list(evidence, mine, files, asking)
     if choice is not None:  # the list's own items are not quoted twice
         mine = [m for m in mine if not choice.shape.start <= m.start < choice.shape.end]
     picked = mmr(mine[:COMPARISON_POOL], files, COMPARISON_LEAD_SENTENCES if choice else COMPARISON_SENTENCES)
@@ -285,12 +286,16 @@ def _subject_block(
     return "\n".join(line for line in lines if line)
 
 
-def _subject_list(evidence: SubjectEvidence, mine: list[Sentence], files: DocumentFiles) -> RankedList | None:
-    """The list of a compared report that answers the question for it (see ``rag.lists``), if one does."""
+def _subject_list(
+    evidence: SubjectEvidence, mine: list[Sentence], files: DocumentFiles, asking: frozenset[str] = frozenset()
+) -> RankedList | None:
+    """The list of a compared report that answers the question for it (see ``rag.lists``), if one does; ``asking``:
+    the question's words that ask for the comparison ("分别", "怎么看"), which no list is chosen for."""
     doc_id = evidence.subject.doc_id
     if doc_id is None or evidence.query_vector is None:
         return None
-    ranked = rank_lists(mine, evidence.passages, files, evidence.query_vector, list(evidence.groups), [doc_id])
+    groups = [(w, forms) for w, forms in evidence.groups if not forms & asking] or list(evidence.groups)
+    ranked = rank_lists(mine, evidence.passages, files, evidence.query_vector, groups, [doc_id])
     return ranked[0] if ranked else None
 
 

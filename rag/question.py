@@ -140,7 +140,7 @@ def analyse(text: str, max_chars: int = 2000) -> Question:
         truncated=truncated,
         problem=_problem(stripped),
         count=_count(folded, v),
-        asking=_asking_terms(folded, terms, v),
+        asking=_asking_terms(terms, v),
     )
 
 
@@ -233,18 +233,10 @@ def _kind(folded: str, unit_matches: list[tuple[int, int, str]], v: Vocab) -> st
     return "open"
 
 
-def _asking_terms(folded: str, terms: Sequence[str], v: Vocab) -> frozenset[str]:
-    """The terms that overlap where a kind cue matched ("哪几" in "哪几种": 哪几, 几种, 哪几种)."""
-    request = v.request_re.match(folded)
-    spans = [m.span() for kind in KIND_PRECEDENCE for m in v.kinds[kind].finditer(folded, request.end() if request else 0)]
-    asking = set()
-    for term in set(terms):
-        start = folded.find(term)
-        while start >= 0 and term not in asking:
-            if any(start < end and begin < start + len(term) for begin, end in spans):
-                asking.add(term)
-            start = folded.find(term, start + 1)
-    return frozenset(asking)
+def _asking_terms(terms: Sequence[str], v: Vocab) -> frozenset[str]:
+    """The terms that are themselves a kind cue or hold one ("哪几" and "哪几种" of "分成了哪几种", "总结", "多少").
+    Cues that span a gap ("各…怎么看") mark only their own words, never the content between them."""
+    return frozenset(t for t in terms if any(v.kinds[kind].search(t) for kind in KIND_PRECEDENCE))
 
 
 def _units_for(kind: str, unit_matches: list[tuple[int, int, str]]) -> frozenset[str]:

@@ -21,6 +21,8 @@ def _named(sentence: str) -> list[list[str]]:
      ["uranium-lead dating", "potassium-argon dating", "argon-argon dating"]),
     ("The region is defined as the counties of Imperial, Los Angeles, Orange and San Diego, based on history.",
      ["Imperial", "Los Angeles", "Orange", "San Diego"]),
+    ('It is described as "eight counties", based on population and economic ties: Imperial, Los Angeles, Orange, '
+     "Riverside, and Ventura.", ["Imperial", "Los Angeles", "Orange", "Riverside", "Ventura"]),
 ])
 def test_a_sentence_naming_three_or_more_things_is_a_list_of_them(sentence, things):
     assert _named(sentence) == [things]
