@@ -235,7 +235,7 @@ def test_the_number_an_ordinal_counts_with(ordinal, value):
     assert ordinal_value(ordinal) == value
 
 
-def _shapes(tmp_path, name: str, text: str):
+def _document_and_shapes(tmp_path, name: str, text: str):
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     document = load_document(path)
@@ -244,7 +244,7 @@ def _shapes(tmp_path, name: str, text: str):
 
 
 def test_bold_labels_each_over_a_list_of_their_own_are_one_list(tmp_path):
-    document, shapes = _shapes(tmp_path, "steps.md", """# 创业指南
+    document, shapes = _document_and_shapes(tmp_path, "steps.md", """# 创业指南
 
 ## 步骤
 
@@ -267,7 +267,7 @@ def test_bold_labels_each_over_a_list_of_their_own_are_one_list(tmp_path):
 
 
 def test_a_lead_in_above_a_heading_starts_a_run_of_its_own(tmp_path):
-    document, shapes = _shapes(tmp_path, "agi.txt", """AGI发展报告
+    document, shapes = _document_and_shapes(tmp_path, "agi.txt", """AGI发展报告
 
 ● 基于大语言模型的发展
 
