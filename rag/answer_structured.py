@@ -36,7 +36,7 @@ from rag.answer_parts import (
 from rag.answer_summary import compose_summary
 from rag.blocks import Item, ListShape
 from rag.evidence import DocumentEntry, DocumentFiles, Sentence
-from rag.lists import RankedList, rank_lists
+from rag.lists import RankedList, rank_lists, without_asking
 from rag.models import Chunk, Passage
 from rag.question import Question
 from rag.text import fold
@@ -88,8 +88,7 @@ def compose_list(
     if named:  # the words that name the report are spent on finding it: they say nothing of which list
         named_titles = " ".join(fold(title) for doc_id, title in titles if doc_id in named)
         groups = [(w, forms) for w, forms in groups if not any(names_term(named_titles, f) for f in forms)] or groups
-    # The words asking for a list ("哪几种") are in no list: scored with them, every list's words count for less.
-    groups = [(w, forms) for w, forms in groups if not forms & question.asking] or groups
+    groups = without_asking(groups, question.asking)
     ranked = rank_lists(sentences, passages, files, query_vector, groups, named, question.count, prose)
     if not ranked:
         return None
@@ -294,7 +293,7 @@ def _subject_list(
     doc_id = evidence.subject.doc_id
     if doc_id is None or evidence.query_vector is None:
         return None
-    groups = [(w, forms) for w, forms in evidence.groups if not forms & asking] or list(evidence.groups)
+    groups = without_asking(evidence.groups, asking)
     ranked = rank_lists(mine, evidence.passages, files, evidence.query_vector, groups, [doc_id])
     return ranked[0] if ranked else None
 

@@ -82,7 +82,7 @@ _MARKUP_RE = re.compile(r"[*_`#]+")
 _EMPHASIS_RE = re.compile(r"\*\*|__|`")
 # Without the text, a paragraph right above a list this short counts as its lead-in.
 LEAD_IN_MAX_CHARS = 60
-LABEL_MAX_CHARS = 40  # a paragraph this short set over a list of its own is that list's label
+LABEL_MAX_CHARS = 40  # a paragraph this short right above a list (or set over one of its own) is its label
 
 
 @dataclass(frozen=True)
@@ -467,7 +467,7 @@ class DocumentStructure:
             lead = self._flow[index] if index >= 0 else None
             if lead is not None and lead.kind == "paragraph":
                 if text is not None:
-                    if text[lead.start : lead.end].rstrip("*_ ").endswith(("：", ":")):
+                    if ends_in_colon(text[lead.start : lead.end]):
                         spans.append((lead.start, lead.end))
                 elif lead.end - lead.start <= LEAD_IN_MAX_CHARS:
                     spans.append((lead.start, lead.end))
@@ -565,7 +565,7 @@ class DocumentStructure:
         """Whether the paragraph right above the flow block at ``index`` ends in a colon ("…挑战，这包括："): it
         introduces what follows, so a run of headings starts again there."""
         intro = self._intro(index)
-        return bool(self.text) and intro is not None and self.text[intro[0] : intro[1]].rstrip("*_ \n").endswith(("：", ":"))
+        return bool(self.text) and intro is not None and ends_in_colon(self.text[intro[0] : intro[1]])
 
     def _run_shape(self, run: list[int], headings: list[int], end_of_text: int) -> ListShape | None:
         if len(run) < 2:
@@ -641,6 +641,12 @@ def _restarts(previous: str, ordinal: str) -> bool:
     """Whether a heading numbered ``ordinal`` starts its numbering again after one numbered ``previous``."""
     before, now = ordinal_value(previous), ordinal_value(ordinal)
     return before is not None and now is not None and now <= before
+
+
+def ends_in_colon(paragraph: str) -> bool:
+    """Whether a paragraph ends in a colon, emphasis marks aside ("特点如下：", "**主要包括：**"): it introduces what
+    follows it."""
+    return paragraph.rstrip("*_ ").endswith(("：", ":"))
 
 
 def is_summary_heading(words: str) -> bool:

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-import os
 import sqlite3
 import threading
 import time
@@ -26,6 +25,8 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+from rag.settings import machine_cache_dir
 
 logger = logging.getLogger(__name__)
 
@@ -41,11 +42,6 @@ class _Embedder(Protocol):
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray: ...
 
     def embed_query(self, text: str) -> np.ndarray: ...
-
-
-def machine_cache_dir() -> Path:
-    """The machine's cache folder for ReportQA (``$XDG_CACHE_HOME/reportqa``, else ``~/.cache/reportqa``)."""
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "reportqa"
 
 
 class EmbeddingCache:

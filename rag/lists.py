@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from rag.blocks import Item, ListShape, Span
+from rag.blocks import LABEL_MAX_CHARS, Item, ListShape, Span, ends_in_colon
 from rag.evidence import DENSE_WEIGHT, LEXICAL_WEIGHT, DocumentEntry, DocumentFiles, Sentence, coverage
 from rag.models import Chunk, Passage
 from rag.text import fold
@@ -38,7 +38,6 @@ PROSE_PENALTY = 0.05  # a list named in passing in a sentence is less likely the
 PROSE_JOIN_GAP = 0.05  # other sentences of the section naming things this close to the best join its answer
 TEMPLATE_PENALTY = 0.1
 TEMPLATE_LISTS = 3
-LABEL_MAX_CHARS = 40  # a paragraph this short right above a list is its label
 _MARKUP = re.compile(r"[*_`#>\-•·●]+")
 LIST_MARGIN = 0.15  # a list answers when it scores within this of the best evidence sentence
 OTHER_REPORT_GAP = 0.05  # another report's list joins the answer when it scores this close to the best list
@@ -100,6 +99,12 @@ def rank_lists(
     if not ranked:
         return []
     return [r for r in ranked if r.score >= ranked[0].score - OTHER_REPORT_GAP][:MAX_REPORTS]
+
+
+def without_asking(groups: Groups, asking: frozenset[str]) -> Groups:
+    """The term groups less the words asking for the answer ("哪几种", ``Question.asking``): they are in no list, and
+    scored with them every list's words count for less. All the groups when nothing else is left."""
+    return [(w, forms) for w, forms in groups if not forms & asking] or list(groups)
 
 
 def shape_score(
@@ -164,7 +169,7 @@ def _introduces(paragraph: str) -> bool:
     """Whether the paragraph above a list introduces it: it ends in a colon ("特点如下：") or is a label line of
     its own ("**云服务商（企业级）**")."""
     stripped = paragraph.strip().strip("*_ ")
-    return stripped.endswith(("：", ":")) or len(stripped) <= LABEL_MAX_CHARS
+    return ends_in_colon(stripped) or len(stripped) <= LABEL_MAX_CHARS
 
 
 def _template_share(doc: DocumentEntry, shape: ListShape) -> float:

@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from rag import bilingual
+from rag.settings import machine_cache_dir
 
 logger = logging.getLogger(__name__)
 _INDEX_FORMAT = 2  # 2: English forms in their inflections, kept per dictionary word
@@ -34,7 +35,7 @@ class DictionaryIndex:
     def shared(cls, fallback_dir: Path) -> DictionaryIndex | None:
         """The machine's index (built on first use), or one in ``fallback_dir`` if the cache folder is not
         writable; None if neither can be written (the caller reads the dictionary instead)."""
-        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "reportqa"
+        cache = machine_cache_dir()
         name = f"dictionary-v{_INDEX_FORMAT}-{_dictionary_size()}.sqlite3"
         for folder in (cache, fallback_dir):
             try:
