@@ -342,12 +342,25 @@ class Engine:
         """The evidence on one subject of a comparison: for a report, a search of that report alone, which the
         abstainer must find to answer; for a name, the sentences of the evidence that mention it."""
         if subject.doc_id is None:
-            mentions = [s for s in found.sentences if any(form in fold(s.text) for form in subject.forms)]
-            return SubjectEvidence(subject, mentions or None)
+            return SubjectEvidence(subject, self._mentions(asked, search_query, subject, found.sentences) or None)
         own = self.gather(asked, search_query, self.settings.retrieval.top_k, [subject.doc_id])
         if not own.decision.answer:
             return SubjectEvidence(subject, None)
         return SubjectEvidence(subject, own.sentences, own.passages, own.query_vector, own.groups)
+
+    def _mentions(self, asked: Question, search_query: str, subject: Subject, sentences: Sequence[Sentence]) -> list:
+        """The evidence sentences that mention a named subject. When the question's evidence names it nowhere, a
+        search led by the name looks again, so that "the reports say nothing" is said only when they do not. When
+        only a heading, a table header or a lead-in names it, the sentences after it in the same passage speak of it."""
+        mentions = _mentioning(sentences, subject.forms)
+        if not mentions:
+            sentences = self.gather(asked, f"{subject.label} {search_query}", self.settings.retrieval.top_k).sentences
+            mentions = _mentioning(sentences, subject.forms)
+        if mentions and all(s.label for s in mentions):
+            heads = {(m.passage.chunk.id, m.start) for m in mentions}
+            mentions += [s for s in sentences if not s.label
+                         and any(s.passage.chunk.id == chunk and s.start > start for chunk, start in heads)]
+        return mentions
 
     def gather(
         self, asked: Question, search_query: str, top_k: int, doc_ids: Sequence[str] | None = None
@@ -426,3 +439,7 @@ def _ms(started: float) -> float:
 
 
 __all__ = ["Answer", "AnswerEvent", "Engine", "Passage"]
+
+
+def _mentioning(sentences: Sequence[Sentence], forms: frozenset[str]) -> list[Sentence]:
+    return [s for s in sentences if any(form in fold(s.text) for form in forms)]

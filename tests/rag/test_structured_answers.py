@@ -294,3 +294,38 @@ def test_a_comparison_of_two_things_that_are_not_reports_gets_a_block_for_each(e
     assert "地铁网络：" in answer.text and "共享单车：" in answer.text, answer.text
     quotes = " ".join(_cited_quotes(answer))
     assert "换乘距离缩短" in quotes and "头部企业合并" in quotes, answer.text
+
+
+ROUTES = """# 储能技术路线观察
+
+## 一、两种技术路线
+
+### 液流电池路线（FlowCell）
+
+能量与功率可以分别扩展，适合四小时以上的长时储能。缺点是能量密度低，占地面积大。
+
+### 锂电池路线（LiStack）
+
+能量密度高，建设周期短。缺点是长时储能的成本随时长线性上升。
+
+## 二、市场
+
+储能招标规模在过去一年翻了一番，价格竞争激烈。
+"""
+
+
+@pytest.fixture(scope="module")
+def routes(tmp_path_factory):
+    return _shelf(tmp_path_factory, "routes", {"routes.md": ROUTES})
+
+
+def test_a_compared_name_that_only_a_heading_gives_is_answered_from_the_text_under_it(routes):
+    """A name given only in a heading (or a table header) was "not mentioned": the block said the reports say
+    nothing about it, though the section under that heading is all about it. A name no report gives still is."""
+    answer = routes.ask("FlowCell和LiStack各有什么优缺点？")
+    assert not answer.refused, answer.text
+    flow, _, stack = answer.text.partition("LiStack：")
+    assert "FlowCell：" in flow and "没有相关内容" not in answer.text, answer.text
+    assert "能量与功率可以分别扩展" in flow and "建设周期短" in stack, answer.text
+    unknown = routes.ask("FlowCell和ZincAir各有什么优缺点？")
+    assert "ZincAir：报告中没有相关内容" in unknown.text, unknown.text
