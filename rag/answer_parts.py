@@ -52,18 +52,22 @@ class Citer:
 
 def join_drafts(first: ExtractiveDraft | None, second: ExtractiveDraft | None) -> ExtractiveDraft | None:
     """Two answers as one, the second's ``[n]`` renumbered after the first's citations; the second is left out when
-    the first already quotes every passage it quotes (a summary that named the items of the list)."""
+    the first already quotes from every span it quotes (a summary that quoted each item of the list, with or
+    without its heading)."""
     if first is None or not first.citations:
         return second
     if second is None or not second.citations:
         return first
-    quoted = {(c.chunk.doc_id, c.quote_start, c.quote_end) for c in first.citations}
-    if all((c.chunk.doc_id, c.quote_start, c.quote_end) in quoted for c in second.citations):
+    if all(any(_overlap(c, q) for q in first.citations) for c in second.citations):
         return first
     offset = len(first.citations)
     text = MARKER_RE.sub(lambda m: f"[{int(m.group(1)) + offset}]", second.text)
     moved = [c.model_copy(update={"n": c.n + offset}) for c in second.citations]
     return ExtractiveDraft(text=f"{first.text}\n\n{text}", citations=[*first.citations, *moved])
+
+
+def _overlap(a: Citation, b: Citation) -> bool:
+    return a.chunk.doc_id == b.chunk.doc_id and a.quote_start < b.quote_end and b.quote_start < a.quote_end
 
 
 def quote_span(doc: DocumentEntry, start: int, end: int, like: Chunk) -> Quote | None:

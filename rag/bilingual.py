@@ -168,16 +168,41 @@ def chinese_terms(question: str, glossary: dict[str, list[str]]) -> list[str]:
             if found:
                 terms += found
                 covered.update(range(i, i + size))
+                if size == 2:
+                    terms += _coordinated(words, i, glossary, covered)
     for i, word in enumerate(words):
         if i not in covered and word not in _STOPWORDS:
             terms += _lookup(word, glossary)
     return list(dict.fromkeys(terms))
 
 
+def _coordinated(words: list[str], i: int, glossary: dict[str, list[str]], covered: set[int]) -> list[str]:
+    """The phrases a coordination shares a head with: before "long term" of "short, medium and long term" (or
+    "public and private sector"), "short term" and "medium term", as far back as each modifier makes a phrase the
+    dictionary knows. Covered modifiers are not looked up alone ("short" is not "in short", 总之)."""
+    if i < 2 or words[i - 1] not in _COORDINATORS:
+        return []
+    head, terms = words[i + 1], []
+    for j in range(i - 2, -1, -1):
+        if j in covered or words[j] in _STOPWORDS:
+            break
+        found = _lookup(f"{words[j]} {head}", glossary)
+        if not found:
+            break
+        terms += found
+        covered.add(j)
+    return terms
+
+
+_COORDINATORS = frozenset({"and", "or"})
+
+
 def _lookup(key: str, glossary: dict[str, list[str]]) -> list[str]:
+    """The glosses of ``key`` or a base form of it, spaced or hyphenated ("medium term" finds "medium-term")."""
     for form in _english_forms(key):
-        if form in glossary:
-            return glossary[form]
+        for spelling in (form, form.replace(" ", "-")) if " " in form else (form,):
+            if spelling in glossary:
+                return glossary[spelling]
     return []
 
 

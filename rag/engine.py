@@ -25,6 +25,7 @@ from rag.answer_structured import (
     compose_summary,
     comparison_subjects,
     join_drafts,
+    named_reports,
     report_names,
     topic_query,
 )
@@ -310,6 +311,8 @@ class Engine:
         if subjects:
             topic = topic_query(asked, search_query, subjects)
             return compose_comparison(asked, [self._evidence_on(asked, topic, s, found) for s in subjects], self.files)
+        if asked.kind == "summary" and len(self.manifest.complete()) > 1:
+            found = self._within_named(asked, search_query, found, names)
         if not found.decision.answer:
             return None
         draft = None
@@ -337,6 +340,20 @@ class Engine:
                 self._report_names[doc_id] = report_names(title, self.files.get(doc_id))
             names.append((doc_id, self._report_names[doc_id]))
         return names
+
+    def _within_named(
+        self, asked: Question, search_query: str, found: Gathered, names: Sequence[tuple[str, str]]
+    ) -> Gathered:
+        """The evidence for a summary of the one report the question names ("summarize the startup report's…",
+        "易观怎么总结…"): a search of that report alone for the question's topic, judged by the abstainer on its own.
+        A search of the whole shelf may hold few of that report's sentences and much of others'. (A list is already
+        chosen among the named report's lists, and its outline is led by the very title a topic search drops.)"""
+        named = named_reports(asked, names)
+        if len(named) != 1:
+            return found
+        subject = Subject(dict(names)[named[0]], named[0])
+        own = self.gather(asked, topic_query(asked, search_query, [subject]), self.settings.retrieval.top_k, named)
+        return own if own.decision.answer else found
 
     def _evidence_on(self, asked: Question, search_query: str, subject: Subject, found: Gathered) -> SubjectEvidence:
         """The evidence on one subject of a comparison: for a report, a search of that report alone, which the

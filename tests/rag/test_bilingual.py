@@ -75,3 +75,12 @@ def test_an_inflected_english_word_finds_the_chinese_word_for_its_base_form():
     glossary = build_glossary(["开发", "技术"])
     assert "开发" in chinese_terms("Which platforms were developed in 2024?", glossary)
     assert "技术" in chinese_terms("the technologies tracked", glossary)
+
+
+def test_a_coordination_finds_each_phrase_it_shares_a_head_with():
+    """"the short, medium and long term" found only 长期: "short" alone was "in short" (总之), and the dictionary
+    spells the middle one "medium-term"."""
+    glossary = build_glossary(["短期", "中期", "长期", "总之"])
+    terms = chinese_terms("What is the outlook for the short, medium and long term?", glossary)
+    assert {"短期", "中期", "长期"} <= set(terms) and "总之" not in terms
+    assert "中期" in chinese_terms("the medium term view", glossary)

@@ -329,3 +329,54 @@ def test_a_compared_name_that_only_a_heading_gives_is_answered_from_the_text_und
     assert "能量与功率可以分别扩展" in flow and "建设周期短" in stack, answer.text
     unknown = routes.ask("FlowCell和ZincAir各有什么优缺点？")
     assert "ZincAir：报告中没有相关内容" in unknown.text, unknown.text
+
+
+PROVINCES = ["广东", "江苏", "浙江", "山东", "河北", "山西", "内蒙古", "新疆", "甘肃", "青海", "宁夏", "陕西",
+             "四川", "云南", "贵州", "湖南", "湖北", "河南", "安徽", "江西", "福建", "辽宁", "吉林", "黑龙江"]
+STORAGE_YEARBOOK = "# 新能源市场年报\n\n" + "\n\n".join(
+    f"## {i}、{province}\n\n{province}的储能成本在过去一年下降了{i}个百分点，储能项目的成本回收期随之缩短。"
+    f"{province}储能成本的下降主要来自电芯价格，长时储能的成本仍然偏高。"
+    f"{province}的储能运维成本占储能总成本的一成，储能成本的地区差异明显。"
+    for i, province in enumerate(PROVINCES, 1)
+) + "\n"
+
+GRID_WATCH = """# 电网观察
+
+*作者：王涛*
+
+## 一、容量电价
+
+独立储能的成本主要由容量电价回收，电价水平每年核定一次。
+
+## 二、分摊
+
+储能成本的分摊方式决定了投资意愿，用户侧承担的比例仍有争议。
+
+## 三、现货
+
+现货市场的峰谷价差决定储能能否收回成本，价差收窄会拉长回收期。
+
+## 四、辅助服务
+
+调频等辅助服务的补偿标准偏低，难以覆盖储能的运维成本。
+
+## 五、租赁
+
+新能源配储改为容量租赁后，储能电站的成本由租金分期收回。
+"""
+
+
+@pytest.fixture(scope="module")
+def storage(tmp_path_factory):
+    return _shelf(tmp_path_factory, "storage", {"yearbook.md": STORAGE_YEARBOOK, "grid.md": GRID_WATCH})
+
+
+def test_a_summary_of_one_named_report_quotes_each_of_its_points_once(storage):
+    """A summary naming one report (here by its author) is drawn from that report, and a list of its sections whose
+    every item the summary already quoted is not quoted a second time under other numbers."""
+    answer = storage.ask("请概括王涛对储能成本的看法。")
+    assert not answer.refused, answer.text
+    assert {c.chunk.source.rsplit("/", 1)[-1] for c in answer.citations} == {"grid.md"}, answer.text
+    said = [phrase for phrase in ("容量电价", "分摊方式", "峰谷价差", "补偿标准", "容量租赁") if phrase in answer.text]
+    assert len(said) >= 4, answer.text
+    assert all(answer.text.count(phrase) == 1 for phrase in said), answer.text
