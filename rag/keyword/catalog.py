@@ -35,7 +35,7 @@ from rag.manifest import DocumentRecord, Manifest
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 3  # 3: the reverse glossary holds English words in their inflections
+FORMAT = 4  # 3: the reverse glossary holds English words in their inflections; 4: the dictionary's supplement
 POINTER = "CURRENT"
 SEGMENTS = "segments"
 TIER_SEGMENTS = 8

