@@ -149,8 +149,13 @@ def named_reports(question: Question, titles: Sequence[tuple[str, str]]) -> list
 
 
 def names_term(text: str, term: str) -> bool:
-    """Whether folded ``text`` holds ``term``: a Latin-script term as a whole word ("go" is not in "chicago"), a
+    """Whether folded ``text`` holds ``term`` (see ``term_pattern``)."""
+    return term_pattern(term).search(text) is not None
+
+
+def term_pattern(term: str) -> re.Pattern[str]:
+    """Where ``term`` stands in folded text: a Latin-script term as a whole word ("go" is not in "chicago"), a
     Chinese one anywhere (Chinese has no spaces between words)."""
-    if not _LATIN_TERM.fullmatch(term):
-        return term in text
-    return re.search(rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])", text) is not None
+    if _LATIN_TERM.fullmatch(term):
+        return re.compile(rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])")
+    return re.compile(re.escape(term))

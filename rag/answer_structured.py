@@ -32,6 +32,7 @@ from rag.answer_parts import (
     names_term,
     quote_span,
     report_names,
+    term_pattern,
 )
 from rag.answer_summary import compose_summary
 from rag.blocks import Item, ListShape
@@ -298,16 +299,9 @@ def _subject_list(
     return ranked[0] if ranked else None
 
 
-def _term_re(term: str) -> re.Pattern[str]:
-    """``term`` where it stands in folded text: a Latin-script term as a whole word (see ``names_term``)."""
-    if re.fullmatch(r"[a-z0-9][a-z0-9'.\-]*", term):
-        return re.compile(rf"(?<![a-z0-9]){re.escape(term)}(?![a-z0-9])")
-    return re.compile(re.escape(term))
-
-
 def topic_query(question: Question, search_query: str, subjects: Sequence[Subject]) -> str:
-    """What to search each compared report for: the question's terms that are in no compared report's title (the
-    topic), or the whole question when every term names a report."""
+    """What to search each compared report for: the question as asked less the terms that name a compared report
+    (the topic), or the whole question when every term names a report."""
     titles = " ".join(fold(" ".join((s.label, *s.forms))) for s in subjects if s.doc_id is not None)
     naming = [t for t in question.terms if names_term(titles, t)]
     if not titles or len(naming) == len(set(question.terms)):
@@ -316,5 +310,5 @@ def topic_query(question: Question, search_query: str, subjects: Sequence[Subjec
     # still finds the phrases it is written in.
     text = fold(search_query)
     for term in sorted(naming, key=len, reverse=True):
-        text = _term_re(term).sub(" ", text)
+        text = term_pattern(term).sub(" ", text)
     return re.sub(r"\s+", " ", text).strip()

@@ -179,9 +179,8 @@ def chinese_terms(question: str, glossary: dict[str, list[str]]) -> list[str]:
 
 
 def _coordinated(words: list[str], i: int, glossary: dict[str, list[str]], covered: set[int]) -> list[str]:
-    """The phrases a coordination shares a head with: before "long term" of "short, medium and long term" (or
-    "public and private sector"), "short term" and "medium term", as far back as each modifier makes a phrase the
-    dictionary knows. Covered modifiers are not looked up alone ("short" is not "in short", 总之)."""
+    """The phrases a coordination shares a head with: before "long term" of "short, medium and long term", "short
+    term" and "medium term", as far back as each modifier makes a phrase the dictionary knows. Covered modifiers are not looked up alone ("short" is not "in short", 总之)."""
     if i < 2 or words[i - 1] not in _COORDINATORS:
         return []
     head, terms = words[i + 1], []

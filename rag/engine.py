@@ -311,7 +311,7 @@ class Engine:
         if subjects:
             topic = topic_query(asked, search_query, subjects)
             return compose_comparison(asked, [self._evidence_on(asked, topic, s, found) for s in subjects], self.files)
-        if asked.kind == "summary" and len(self.manifest.complete()) > 1:
+        if asked.kind == "summary" and len(titles) > 1:
             found = self._within_named(asked, search_query, found, names)
         if not found.decision.answer:
             return None
@@ -455,8 +455,8 @@ def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000.0, 2)
 
 
-__all__ = ["Answer", "AnswerEvent", "Engine", "Passage"]
-
-
 def _mentioning(sentences: Sequence[Sentence], forms: frozenset[str]) -> list[Sentence]:
     return [s for s in sentences if any(form in fold(s.text) for form in forms)]
+
+
+__all__ = ["Answer", "AnswerEvent", "Engine", "Passage"]

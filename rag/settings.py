@@ -28,11 +28,11 @@ _FLAT_ALIASES = {
 }
 
 
-
 def machine_cache_dir() -> Path:
     """The machine's cache folder for ReportQA (``$XDG_CACHE_HOME/reportqa``, else ``~/.cache/reportqa``): what is
     worth keeping across data directories (the bilingual dictionary's index, passage vectors)."""
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "reportqa"
+
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
