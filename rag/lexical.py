@@ -25,6 +25,7 @@ from rag.keyword import catalog
 from rag.keyword.bm25 import SegmentedBM25
 from rag.keyword.segment import Segment
 from rag.manifest import Manifest
+from rag.text import cjk_ratio
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,14 @@ class LexicalIndex:
         """The reports' words in the other language for a question's words: English words for a Chinese question,
         Chinese words for an English one (only words the reports use)."""
         return self.english_terms(tokens) if chinese else self.chinese_terms(text)
+
+    def with_known_pieces(self, tokens: Sequence[str]) -> list[str]:
+        """``tokens`` followed by the words the reports use inside each Chinese token they never use. The word
+        segmenter joins unknown characters to their neighbours ("室温下乙二醛" → 室温 / 下乙二醛) differently in a
+        question than in the text it asks about; the longest known words inside such a token find that text."""
+        pieces = [piece for token in tokens if token not in self.idf and cjk_ratio(token) > 0.5
+                  for piece in _known_words(token, self.idf)]
+        return [*tokens, *(p for p in dict.fromkeys(pieces) if p not in tokens)]
 
     def token_weight(self, token: str) -> float:
         """Inverse document frequency of a token over the chunks."""
@@ -152,6 +161,20 @@ class LexicalIndex:
             hits = hits[scores[hits] >= threshold]
         hits = hits[np.lexsort((self._order[hits], -scores[hits]))][:k]
         return [(self._all_ids[i], float(scores[i])) for i in hits]
+
+
+def _known_words(token: str, vocabulary: dict[str, float], shortest: int = 2) -> list[str]:
+    """The known words of at least ``shortest`` characters inside ``token``, longest first from left to right."""
+    words, start = [], 0
+    while start <= len(token) - shortest:
+        end = next((end for end in range(len(token), start + shortest - 1, -1)
+                    if (end - start < len(token)) and token[start:end] in vocabulary), None)
+        if end is None:
+            start += 1
+        else:
+            words.append(token[start:end])
+            start = end
+    return words
 
 
 def _rows(bm25: SegmentedBM25 | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -85,6 +85,8 @@ class HybridRetriever:
 
         started = time.perf_counter()
         query_tokens = tokenize(query)
+        if self.lexical is not None:
+            query_tokens = self.lexical.with_known_pieces(query_tokens)
         # How much of the question itself the reports' vocabulary holds (before translation): an English question
         # none of whose words occur in the reports is almost always off topic.
         vocabulary = self.lexical.coverage(query_tokens) if self.lexical is not None else 0.0
