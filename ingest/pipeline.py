@@ -45,7 +45,7 @@ from rag.text import detect_language, sentence_spans, tokenize
 logger = logging.getLogger(__name__)
 
 # Bump when cleaning or chunking changes in a way that changes chunks: every document is then re-ingested.
-PIPELINE_VERSION = 9
+PIPELINE_VERSION = 10
 # Under the data directory: where the page stores uploaded reports (``ui.uploads.uploads_dir``); ingest cannot
 # import ui, so the folder's name is kept here too and a test checks the two agree.
 UPLOADS_FOLDER = "uploads"

@@ -116,9 +116,9 @@ def line_start(text: str, pos: int) -> int:
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """Spans of the sentences in ``text[start:end]``, whitespace trimmed, as offsets into ``text``.
 
-    Boundaries: Chinese and English terminators (``。！？；…!?;``), an English full stop followed by whitespace, and
-    line breaks (list items, table rows and headings are sentences of their own). Closing quotes stay with the
-    sentence they close.
+    Boundaries: Chinese and English terminators (``。！？；…!?;``), an English full stop followed by whitespace (not
+    by a word in lower case: "the U.S. was" is one sentence), and line breaks (list items, table rows and headings
+    are sentences of their own). Closing quotes stay with the sentence they close.
     """
     end = len(text) if end is None else end
     return list(_iter_sentence_spans(text, start, end))
@@ -144,6 +144,7 @@ def _iter_sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int,
             and (i + 1 == end or text[i + 1] in " \t\n")
             and i > start
             and not _is_list_number(text, sentence_start, i)
+            and not _continues_in_lower_case(text, i + 1, end)
         ):
             cut = nxt = i + 1
         if cut is None:
@@ -161,6 +162,15 @@ def _iter_sentence_spans(text: str, start: int, end: int) -> Iterator[tuple[int,
 def _is_list_number(text: str, sentence_start: int, dot: int) -> bool:
     # "1. 市场概况" / "2.3. Scope" number a list item; "grew 5% in 2024. Revenue ..." ends a sentence.
     return _LIST_NUMBER_RE.fullmatch(text[sentence_start:dot].strip()) is not None
+
+
+def _continues_in_lower_case(text: str, after: int, end: int) -> bool:
+    # "the U.S. was", "e.g. the", "Inc. founder": a full stop before a word in lower case abbreviates; a sentence
+    # does not begin in lower case.
+    j = after
+    while j < end and text[j] in " \t":
+        j += 1
+    return j < end and text[j].islower()
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:

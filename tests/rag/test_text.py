@@ -84,6 +84,12 @@ def test_sentences_split_on_english_terminators_and_a_full_stop_before_a_space()
     assert _sentences(text) == ["Revenue grew!", "Did it?", "Yes;", "mostly.", "It grew 5% in 2024.", "Margins fell"]
 
 
+def test_an_abbreviation_before_a_word_in_lower_case_does_not_end_a_sentence():
+    text = "The first geological map of the U.S. was produced in 1809, e.g. by hand. It sold well."
+    assert _sentences(text) == ["The first geological map of the U.S. was produced in 1809, e.g. by hand.",
+                                "It sold well."]
+
+
 def test_a_decimal_point_and_a_version_number_do_not_end_a_sentence():
     assert _sentences("GPT-4 估计有1.76万亿参数，版本 2.4.1 已发布。") == ["GPT-4 估计有1.76万亿参数，版本 2.4.1 已发布。"]
 
