@@ -56,6 +56,8 @@ _JOINED_RE = re.compile(r"([\u4e00-\u9fffA-Za-z0-9]+)(和|与|與|跟|同)([\u4e
 # "在使用人数", "各有", "分别", "有什么", "相比", "之间").
 _NAME_BEFORE_RE = re.compile(r"的|里|裡|之中|对于|對於|对|對|在|把|将|將|比较|比較|对比|對比|请|請|说|說")
 _NAME_AFTER_RE = re.compile(r"的|在|各|分别|分別|有|之|相|哪|谁|誰|怎|如|是|对|對|都|上|从|從|两|兩|这|這|那|等")
+_CONJUNCTION_RE = re.compile(r"and|or|vs\.?|versus|和|与|與|跟|同|及|或|、|,|，")
+_ACRONYM_PLURAL_RE = re.compile(r"[A-Z]{2,}s")
 COMPARISON_LIST_MARGIN = 0.0  # a compared report's list answers when it scores within this of its best sentence
 COMPARISON_LEAD_SENTENCES = 1  # before the items of a list that sets the subject's view out
 # A list marker that numbers nothing ("-", "•"): an item with only this gets the answer's own number.
@@ -213,11 +215,31 @@ def comparison_subjects(
                 for doc_id, title in titles if doc_id in reports]
     folded_titles = " ".join(fold(name) for _, name in names)
     names = [e for e in question.entities if fold(e) not in folded_titles]
+    if len(names) > 2:
+        # "how do CIOs and CEOs differ" over "the Sequoia survey": the names the question joins are the compared ones.
+        names = _joined_pair(question.text, names) or names
     if len(names) < 2:
         names = [n for n in joined_names(question.text) if fold(n) not in folded_titles]
     if len(names) >= 2:
-        return [Subject(name, None, frozenset({fold(name)})) for name in names]
+        return [Subject(name, None, name_forms(name)) for name in names]
     return []
+
+
+def _joined_pair(text: str, names: Sequence[str]) -> list[str]:
+    """The two of ``names`` that ``text`` joins with a conjunction ("CIOs and CEOs", "A和B"), or []."""
+    for first, second in zip(names, names[1:]):
+        gap = re.search(re.escape(first) + r"(.{0,8}?)" + re.escape(second), text)
+        if gap and _CONJUNCTION_RE.fullmatch(gap.group(1).strip()):
+            return [first, second]
+    return []
+
+
+def name_forms(name: str) -> frozenset[str]:
+    """How a compared name may be written: as given, and an acronym's plural ("CIOs") also as the acronym."""
+    forms = {fold(name)}
+    if _ACRONYM_PLURAL_RE.fullmatch(name):
+        forms.add(fold(name[:-1]))
+    return frozenset(forms)
 
 
 def joined_names(text: str) -> list[str]:

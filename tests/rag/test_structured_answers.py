@@ -226,6 +226,19 @@ def test_a_comparison_quotes_a_reports_sentences_when_its_best_list_answers_less
     assert "百分之三" in answer.text and "18 percent" in answer.text
 
 
+def test_a_comparison_compares_the_two_names_the_question_joins_and_finds_an_acronym_by_its_plural():
+    """"Sequoia", "CIOs", "CEOs" and "AIGC" are all names; the question compares the two it joins with "and", and a
+    report writes each of them in the singular (以CIO爲代表…, CEO則…)."""
+    from rag.answer_structured import comparison_subjects
+    from rag.question import analyse
+
+    asked = analyse("According to the Sequoia survey in the trial-period article, how do CIOs and CEOs differ in why "
+                    "they adopt AIGC?")
+    subjects = comparison_subjects(asked, [("d1", "大模型沒過“試用期”")])
+    assert [s.label for s in subjects] == ["CIOs", "CEOs"]
+    assert "cio" in subjects[0].forms and "ceo" in subjects[1].forms
+
+
 def test_a_comparison_names_the_items_of_the_list_each_report_sets_its_view_out_in(engine):
     """A comparison quoted each report's few best sentences, so a view set out as a list lost most of its items."""
     answer = engine.ask("城市出行报告的变化和Grid Storage Outlook的储能技术有什么不同？")
