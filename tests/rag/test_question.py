@@ -62,6 +62,8 @@ def test_a_mixed_chinese_question_is_chinese_though_most_of_its_letters_are_lati
         ("概括一下边缘AI部署面临的难题", "summary"),
         ("Summarize the key findings on enterprise AI adoption.", "summary"),
         ("Give me an overview of the vector database market.", "summary"),
+        ("简要梳理一下重庆从建城到成为直辖市的历史沿革。", "summary"),
+        ("Can you recap the main risks the report sees?", "summary"),
         # comparison
         ("阿里云和腾讯云的机器学习平台有什么区别？", "comparison"),
         ("各报告怎么看大模型创业公司的前景？", "comparison"),
