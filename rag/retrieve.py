@@ -23,6 +23,8 @@ from rag.text import tokenize
 
 logger = logging.getLogger(__name__)
 
+DENSE_LEADERS = 2  # the nearest chunks by meaning that always reach the passages the evidence is drawn from
+
 
 
 @dataclass
@@ -118,6 +120,8 @@ class HybridRetriever:
                                (other_dense, self.settings.other_language_weight)],
                               [(lexical, self.settings.bm25_weight * coverage),
                                (other, self.settings.translated_weight * vocabulary)], fusion)
+        if fusion == "rrf":
+            passages = _with_leaders(passages, [dense, other_dense], k)
         if self.reranker is not None and passages:
             passages = self.reranker.rerank(query, passages)
         timings["fuse_ms"] = _ms(started)
@@ -172,6 +176,21 @@ class HybridRetriever:
             )
             for i, cid in enumerate(ranked)
         ]
+
+
+def _with_leaders(passages: list[Passage], dense_lists: list[list[tuple[Chunk, float]]], k: int) -> list[Passage]:
+    """``passages`` with the ``DENSE_LEADERS`` nearest chunks by meaning inside the first ``k``. Keyword search
+    weighs more in the fusion, so a chunk that only the dense search finds, even first, ranked below every keyword
+    hit ("the largest city the Rhine runs through" over "The biggest city on the river Rhine is Cologne") and never
+    reached the evidence; inside the pool, the evidence scoring judges it like any other."""
+    leaders = {chunk.id for dense in dense_lists for chunk, _ in dense[:DENSE_LEADERS]}
+    late = [p for p in passages[k:] if p.chunk.id in leaders]
+    if not late:
+        return passages
+    head = passages[: max(0, k - len(late))]
+    moved = {p.chunk.id for p in late}
+    rest = [p for p in passages[len(head):] if p.chunk.id not in moved]
+    return [p.model_copy(update={"rank": i + 1}) for i, p in enumerate([*head, *late, *rest])]
 
 
 class CrossEncoderReranker:
