@@ -87,12 +87,13 @@ class HybridRetriever:
 
         started = time.perf_counter()
         query_tokens = tokenize(query)
-        if self.lexical is not None:
-            query_tokens = self.lexical.with_known_pieces(query_tokens)
         # How much of the question itself the reports' vocabulary holds (before translation): an English question
         # none of whose words occur in the reports is almost always off topic.
         vocabulary = self.lexical.coverage(query_tokens) if self.lexical is not None else 0.0
         timings["vocabulary_coverage"] = round(vocabulary, 3)
+        if self.lexical is not None:
+            # Known words inside the question's unknown ones search too; they do not make it less off topic.
+            query_tokens = self.lexical.with_known_pieces(query_tokens)
         translated = []
         if self.lexical is not None:
             # Words in the other language of the reports: Chinese ones for an English question, English ones for a
@@ -121,7 +122,8 @@ class HybridRetriever:
                               [(lexical, self.settings.bm25_weight * coverage),
                                (other, self.settings.translated_weight * vocabulary)], fusion)
         if fusion == "rrf":
-            passages = _with_leaders(passages, [dense, other_dense], k)
+            own = [(chunk, score) for chunk, score in dense if chunk.lang.startswith("zh") == chinese]
+            passages = _with_leaders(passages, [own], k)
         if self.reranker is not None and passages:
             passages = self.reranker.rerank(query, passages)
         timings["fuse_ms"] = _ms(started)
@@ -181,8 +183,9 @@ class HybridRetriever:
 def _with_leaders(passages: list[Passage], dense_lists: list[list[tuple[Chunk, float]]], k: int) -> list[Passage]:
     """``passages`` with the ``DENSE_LEADERS`` nearest chunks by meaning inside the first ``k``. Keyword search
     weighs more in the fusion, so a chunk that only the dense search finds, even first, ranked below every keyword
-    hit ("the largest city the Rhine runs through" over "The biggest city on the river Rhine is Cologne") and never
-    reached the evidence; inside the pool, the evidence scoring judges it like any other."""
+    hit ("美國南北戰爭於何時正式結束" over "南軍全數投降，戰事宣告結束") and never reached the evidence; inside the pool,
+    the evidence scoring judges it like any other. The caller passes chunks in the question's language only: the
+    nearest chunk in the other language is as often a near miss that makes an off-topic question look answerable."""
     leaders = {chunk.id for dense in dense_lists for chunk, _ in dense[:DENSE_LEADERS]}
     late = [p for p in passages[k:] if p.chunk.id in leaders]
     if not late:
