@@ -177,6 +177,8 @@ def write_synthetic_index(settings: Settings, embedder, pool: Pool, n_chunks: in
         flush()
     if sink is not None:
         sink.commit(manifest)
+        first = synthetic_document(pool, np.random.default_rng(seed), 0, min(CHUNKS_PER_DOC, n_chunks), now)
+        sink.check(first.record.doc_id, first.sidecar, pool.vectors[first.sentence_rows])
         timings["server_docs_s"] = sink.seconds
     manifest.save(settings.manifest_path)
     started = time.perf_counter()
