@@ -4,14 +4,14 @@
                                [--out eval/out/bench]
 
 The chunks are synthetic report text: sentences of the real corpus recombined at random, 2 to 6 per chunk (about 170
-characters on average, a little under the product's ~240), 50 chunks per synthetic document. Embedding 100k chunks
-would take hours on a CPU, so vectors are synthesized: a pool of a few hundred real corpus sentences is embedded once with the configured embedder (cached
-in the output folder), and a chunk's vector is the normalised mean of the vectors of the pool sentences it is made of
-(a random pair when it holds two). The sentence units the answerer scores get their pool sentence's real vector.
-The vectors are therefore real-model directions, not random noise, so Chroma's HNSW graph sees a realistic
-distribution (many near-duplicates included, which is harder than uniform noise). Everything else is the product's
-own code path: ``ChunkStore.add`` writes Chroma (in batches of 5,000, each timed), the per-document sidecars and the
-manifest are written as ingest writes them, and ``build_lexical_index`` builds BM25 from the sidecars.
+characters on average, a little under the product's ~240), 50 chunks per synthetic document. Embedding 100k chunks would
+take hours on a CPU, so vectors are synthesized: a pool of a few hundred real corpus sentences is embedded once with the
+configured embedder (cached in the output folder), and a chunk's vector is the normalised mean of the vectors of the
+pool sentences it is made of (a random pair when it holds two). The sentence units the answerer scores get their pool
+sentence's real vector. The vectors are therefore real-model directions, not random noise, so Chroma's HNSW graph sees a
+realistic distribution (many near-duplicates included, which is harder than uniform noise). Everything else is the
+product's own code path: ``ChunkStore.add`` writes Chroma (in batches of 5,000, each timed), the per-document sidecars
+and the manifest are written as ingest writes them, and ``build_lexical_index`` builds BM25 from the sidecars.
 
 At each size, in a fresh process (so memory is that size's alone): start-up (``Engine.from_settings``), the first
 query, then warm ``Engine.retrieve`` and ``Engine.ask`` latency over the dev-set questions, and resident memory.
