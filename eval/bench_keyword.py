@@ -2,7 +2,7 @@
 
     python -m eval.bench_keyword [--sizes 10000 100000] [--queries 50] [--repeats 5]
 
-Synthetic chunks are made as in ``eval.bench_scale`` (real report sentences recombined, 50 chunks per document),
+Synthetic chunks are made as in ``eval.bench_scale_corpus`` (real report sentences recombined, 50 chunks per document),
 but only their tokens are written (sidecars and manifest; no vectors, no Chroma): the unit measured is the keyword
 index. At each size: the index is built once over every chunk (drawn from 400 sentences); then one 50-chunk report is
 added ``--repeats`` times (a new one each time, drawn from the corpus's other sentences, so it brings new words as a
@@ -118,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=REPO / "corpus")
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
-    from eval.bench_scale import sentence_pool
+    from eval.bench_scale_corpus import sentence_pool
     from eval.questions import load_questions
     from rag.text import tokenize
 
