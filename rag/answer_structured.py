@@ -58,7 +58,6 @@ _NAME_BEFORE_RE = re.compile(r"的|里|裡|之中|对于|對於|对|對|在|把|
 _NAME_AFTER_RE = re.compile(r"的|在|各|分别|分別|有|之|相|哪|谁|誰|怎|如|是|对|對|都|上|从|從|两|兩|这|這|那|等")
 _CONJUNCTION_RE = re.compile(r"and|or|vs\.?|versus|和|与|與|跟|同|及|或|、|,|，")
 _ACRONYM_PLURAL_RE = re.compile(r"[A-Z]{2,}s")
-COMPARISON_LIST_MARGIN = 0.0  # a compared report's list answers when it scores within this of its best sentence
 COMPARISON_LEAD_SENTENCES = 1  # before the items of a list that sets the subject's view out
 # A list marker that numbers nothing ("-", "•"): an item with only this gets the answer's own number.
 _BULLET_ONLY = re.compile(r"^[\W_]{0,2}$")
@@ -319,10 +318,7 @@ def _subject_list(
         return None
     groups = without_asking(evidence.groups, asking)
     ranked = rank_lists(mine, evidence.passages, files, evidence.query_vector, groups, [doc_id])
-    best = max((s.score for s in mine), default=0.0)
-    # The list takes the place of most of the report's block: it must answer at least as well as its best sentence
-    # (a list question's answer is a list, so there a list within ``LIST_MARGIN`` of the best sentence answers).
-    return ranked[0] if ranked and ranked[0].score >= best - COMPARISON_LIST_MARGIN else None
+    return ranked[0] if ranked else None
 
 
 def topic_query(question: Question, search_query: str, subjects: Sequence[Subject]) -> str:

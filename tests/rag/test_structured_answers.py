@@ -217,15 +217,6 @@ def test_a_comparison_gets_one_block_per_named_report(engine):
     assert "百分之三" in answer.text and "18 percent" in answer.text
 
 
-def test_a_comparison_quotes_a_reports_sentences_when_its_best_list_answers_less_well_than_they_do(engine):
-    """Each report's best "list" for costs is its outline of section headings: quoted as the answer, it named the
-    reports' sections instead of what they say about costs."""
-    answer = engine.ask("城市出行报告和Grid Storage Outlook对成本分别怎么看？")
-    quotes = _cited_quotes(answer)
-    assert not {"Storage technologies", "一、城市出行的七大变化"} & {q.strip() for q in quotes}, answer.text
-    assert "百分之三" in answer.text and "18 percent" in answer.text
-
-
 def test_a_comparison_compares_the_two_names_the_question_joins_and_finds_an_acronym_by_its_plural():
     """"Sequoia", "CIOs", "CEOs" and "AIGC" are all names; the question compares the two it joins with "and", and a
     report writes each of them in the singular (以CIO爲代表…, CEO則…)."""
