@@ -65,8 +65,8 @@ def embed_all(embedder, texts: Sequence[str], batch_size: int) -> float:
 
 def stored_texts(settings: Settings) -> tuple[list[str], list[str]]:
     """The chunk texts in the store and the sentence units in the sidecars (what ingest embedded, minus headers)."""
-    from rag.docfiles import read_sidecar
-    from rag.manifest import Manifest
+    from rag.index.docfiles import read_sidecar
+    from rag.index.manifest import Manifest
 
     manifest = Manifest.load(settings.manifest_path)
     chunks: list[str] = []

@@ -36,7 +36,7 @@ POOL_SIZE = 400
 
 def _keyword_step():
     """The keyword index update ingest runs after a write, and its name (the code under test decides)."""
-    import rag.lexical as lexical
+    import rag.index.lexical as lexical
 
     if hasattr(lexical, "update_lexical_index"):
         return lexical.update_lexical_index, "update_lexical_index (incremental)"
@@ -45,8 +45,8 @@ def _keyword_step():
 
 def _write_doc(settings, manifest, pool_tokens: list[list[str]], number: int, rng: np.random.Generator) -> None:
     """One synthetic report's sidecar and manifest record (tokens only)."""
-    from rag.docfiles import write_sidecar
-    from rag.manifest import DocumentRecord
+    from rag.index.docfiles import write_sidecar
+    from rag.index.manifest import DocumentRecord
 
     doc_id = f"bench{number:011d}"
     chunks = []
@@ -68,8 +68,8 @@ def _write_doc(settings, manifest, pool_tokens: list[list[str]], number: int, rn
 
 
 def measure(size: int, workdir: Path, pools, questions: list[list[str]], repeats: int, seed: int) -> dict:
-    from rag.lexical import LexicalIndex, build_lexical_index
-    from rag.manifest import Manifest
+    from rag.index.lexical import LexicalIndex, build_lexical_index
+    from rag.index.manifest import Manifest
     from rag.settings import Settings
 
     pool_tokens, new_tokens = pools
@@ -120,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from eval.bench_scale_corpus import sentence_pool
     from eval.questions import load_questions
-    from rag.text import tokenize
+    from rag.text.primitives import tokenize
 
     rng = np.random.default_rng(args.seed)
     every = sentence_pool(args.corpus, 10**9, rng)

@@ -1,4 +1,4 @@
-"""What the support check of LLM answers (``rag.support``) marks on a question set, and how often it is wrong.
+"""What the support check of LLM answers (``rag.answer.support``) marks on a question set, and how often it is wrong.
 
     python -m eval.bench_llm_support [--questions eval/questions/reports-dev.jsonl] [--limit N] [--data-dir DIR]
                                      [--endpoint smollm2|stand-in] [--out eval/out/bench_llm_support.json]
@@ -41,7 +41,7 @@ def _llm_server_module():
 
 def check_one(engine, answerer, question: str, raw_answer: str | None) -> dict[str, Any] | None:
     """Ask one question through the answerer (or check ``raw_answer`` against the sources the prompt would hold)."""
-    from rag.answer_llm import check_citations
+    from rag.answer.llm import check_citations
     from rag.errors import LLMUnavailableError
     from rag.question import analyse
 
@@ -69,7 +69,7 @@ def check_one(engine, answerer, question: str, raw_answer: str | None) -> dict[s
 
 def tally(results: list[tuple[Any, dict[str, Any]]]) -> dict[str, Any]:
     """Counts over every checked sentence (see the module docstring)."""
-    from rag.text import fold
+    from rag.text.primitives import fold
 
     counts: Counter = Counter()
     reasons: Counter = Counter()
@@ -98,7 +98,7 @@ def tally(results: list[tuple[Any, dict[str, Any]]]) -> dict[str, Any]:
 
 
 def run_smollm2(settings: Settings, questions: list, limit: int) -> list:
-    from rag.answer_llm import LLMAnswerer
+    from rag.answer.llm import LLMAnswerer
     from rag.engine import Engine
 
     llm_server = _llm_server_module()
@@ -119,7 +119,7 @@ def run_smollm2(settings: Settings, questions: list, limit: int) -> list:
 
 def run_stand_in(settings: Settings, questions: list, limit: int) -> list:
     """Faithful and wrongly cited evidence sentences through the scripted stand-in (see the module docstring)."""
-    from rag.answer_llm import NOT_IN_REPORTS, LLMAnswerer
+    from rag.answer.llm import NOT_IN_REPORTS, LLMAnswerer
     from rag.engine import Engine
 
     llm_server = _llm_server_module()

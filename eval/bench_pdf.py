@@ -66,7 +66,7 @@ def _ingest(corpus: Path, data: Path):
 
 def _indexed_texts(engine) -> list[str]:
     """Every chunk's text as indexed, from the document files."""
-    from rag.docfiles import read_sidecar
+    from rag.index.docfiles import read_sidecar
 
     texts = []
     for record in engine.documents():

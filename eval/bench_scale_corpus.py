@@ -29,7 +29,7 @@ SECTIONS = ("一、市场概况", "二、竞争格局", "三、技术趋势", "�
 def sentence_pool(corpus_dir: Path, size: int, rng: np.random.Generator) -> list[str]:
     """``size`` distinct sentences of the real reports, 12 to 160 characters, no table rows or headings."""
     from ingest.loaders import SUPPORTED_EXTENSIONS, load_document
-    from rag.text import sentence_spans
+    from rag.text.primitives import sentence_spans
 
     sentences: set[str] = set()
     for path in sorted(p for p in corpus_dir.rglob("*") if p.suffix.lower() in SUPPORTED_EXTENSIONS):
@@ -48,7 +48,7 @@ class Pool:
     """The embedded sentence pool: texts, unit vectors and lexical tokens, each computed once."""
 
     def __init__(self, sentences: list[str], embedder, cache: Path | None = None, batch_size: int = 32) -> None:
-        from rag.text import tokenize
+        from rag.text.primitives import tokenize
 
         self.sentences = sentences
         started = time.perf_counter()
@@ -73,7 +73,7 @@ class Pool:
 class SyntheticDocument:
     """One synthetic report as ingest would leave it: its chunks with vectors, document file, sentence rows."""
 
-    record: Any  # rag.manifest.DocumentRecord
+    record: Any  # rag.index.manifest.DocumentRecord
     chunks: list  # (Chunk, unit vector, section) per chunk
     sidecar: dict[str, Any]
     sentence_rows: list[int]  # the pool sentence of each sentence unit, in order
@@ -81,7 +81,7 @@ class SyntheticDocument:
 
 def synthetic_document(pool: Pool, rng: np.random.Generator, d: int, count: int, now: str) -> SyntheticDocument:
     """Document ``d``: ``count`` chunks of 2 to 6 pool sentences each, sections in order."""
-    from rag.manifest import DocumentRecord, chunk_id
+    from rag.index.manifest import DocumentRecord, chunk_id
     from rag.models import Chunk
 
     doc_id, title = f"synth{d:011d}", f"合成行业报告 {d:05d}"
@@ -131,10 +131,10 @@ def write_synthetic_index(settings: Settings, embedder, pool: Pool, n_chunks: in
 
     Chunks are written ``ADD_BATCH`` at a time and each report's files as soon as it is made, so the process holds
     one batch of chunks and the manifest, never the whole corpus."""
-    from rag.docfiles import write_sentence_vectors, write_sidecar
-    from rag.lexical import build_lexical_index
-    from rag.manifest import Manifest
-    from rag.store import ChunkStore
+    from rag.index.docfiles import write_sentence_vectors, write_sidecar
+    from rag.index.lexical import build_lexical_index
+    from rag.index.manifest import Manifest
+    from rag.index.store import ChunkStore
 
     rng = np.random.default_rng(seed)
     settings.data_dir.mkdir(parents=True, exist_ok=True)

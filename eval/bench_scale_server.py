@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.manifest import Manifest
+from rag.index.manifest import Manifest
 from rag.settings import Settings
 
 RECORD_BATCH = 1000  # records per request: well under the server's ~32 MB request limit
@@ -126,7 +126,7 @@ def server_rss_mb(server: Any) -> float | None:
 def server_counts(settings: Settings) -> dict[str, int]:
     """Entries the server holds: chunks, document entries (records and parts), sentence vectors."""
     from rag.index.server import ServerIndex
-    from rag.store import open_client
+    from rag.index.store import open_client
 
     documents, sentences = ServerIndex.open(settings).counts()
     chunks = open_client(settings).get_collection(settings.store.collection).count()

@@ -1,12 +1,13 @@
-"""``reportqa calibrate``: fit the abstainer (``rag.abstain``) on the pooled development sets.
+"""``reportqa calibrate``: fit the abstainer (``rag.answer.abstain``) on the pooled development sets.
 
 Each development set is answered over its own documents (the shipped reports for the ``reports-dev*`` sets, the
 external tuning half's documents for it); every question's measured signals and whether it is answerable make one
 training row. A logistic regression is fitted with stratified cross-validation; the decision threshold is the one
 that refuses as many unanswerable questions as possible while refusing at most ``MAX_FALSE_REFUSAL`` of the
 answerable ones, on the out-of-fold probabilities, fitted separately for questions whose best evidence is in their
-own language and in the other (``rag.abstain.language_pair``). The model is then refitted on every row and written, with the
-embedder it was fitted for and its cross-validated figures, to ``rag/abstainer.json`` (or ``--out``).
+own language and in the other (``rag.answer.abstain.language_pair``). The model is then refitted on every row and
+written, with the embedder it was fitted for and its cross-validated figures, to ``rag/answer/abstainer.json`` (or
+``--out``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.questions import Question
-from rag.abstain import DEFAULT_MODEL_PATH, SIGNALS, language_pair
+from rag.answer.abstain import DEFAULT_MODEL_PATH, SIGNALS, language_pair
 from rag.settings import Settings
 
 logger = logging.getLogger(__name__)

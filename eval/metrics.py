@@ -13,7 +13,7 @@ from collections import defaultdict
 from typing import Any
 
 from eval.questions import Question
-from rag.text import fold
+from rag.text.primitives import fold
 
 HIT_KS = (1, 3, 5, 10)
 # A chunk edge may cut an evidence string; this share of it at the passage's edge still counts.

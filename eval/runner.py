@@ -265,7 +265,7 @@ def prepare_index(settings: Settings, embedder: Embedder, tracker: _Tracker | No
         EmptyIndexError: there is neither a corpus folder nor anything in the index.
     """
     from ingest.pipeline import run_ingest
-    from rag.manifest import Manifest
+    from rag.index.manifest import Manifest
 
     if settings.corpus_dir.is_dir():
         result = run_ingest(settings, embedder=embedder, progress=tracker.ingest if tracker else None)

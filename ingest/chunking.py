@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from ingest.document import LoadedDocument
 from ingest.structure import read_structure
-from rag.blocks import DocumentStructure
-from rag.text import sentence_spans
+from rag.text.blocks import DocumentStructure
+from rag.text.primitives import sentence_spans
 
 _SOFT_BREAKS = "，,、：: "
 

@@ -3,7 +3,7 @@
 A sentence that names three or more things in a row becomes an ``Item`` of its paragraph block: its head is the
 words before the first thing named (what the list is of), its children are the things named, each a span of the
 text. Chinese: parts joined by "、", the last one possibly by "和/及/与/以及/或"; English: short parts joined by
-commas, the last by "and"/"or". ``rag.blocks`` offers each such sentence as a list a question can be answered with.
+commas, the last by "and"/"or". ``rag.text.blocks`` offers each such sentence as a list a question can be answered with.
 Read once at ingest (``ingest.structure``); nothing here is guessed again later.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from rag.blocks import Item
+from rag.text.blocks import Item
 
 MIN_ITEMS = 3
 MAX_ZH_ITEM_CHARS = 16  # a part longer than this is a clause, not a thing named

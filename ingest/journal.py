@@ -17,13 +17,13 @@ from typing import Any
 
 import numpy as np
 
-from rag.docfiles import remove_sidecar, sidecar_path, write_sentence_vectors, write_sidecar
+from rag.index.docfiles import remove_sidecar, sidecar_path, write_sentence_vectors, write_sidecar
+from rag.index.manifest import MANIFEST_VERSION, DocumentRecord, Manifest
 from rag.index.mirror import pull
 from rag.index.server import ServerIndex, answering, not_found
 from rag.index.server_lock import ServerLock
-from rag.manifest import MANIFEST_VERSION, DocumentRecord, Manifest
+from rag.index.store import ChunkStore, open_client
 from rag.settings import Settings
-from rag.store import ChunkStore, open_client
 
 logger = logging.getLogger(__name__)
 

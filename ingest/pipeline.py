@@ -30,17 +30,17 @@ from ingest.lock import index_lock
 from ingest.ocr import PageOcr
 from ingest.structure import read_structure
 from ingest.worker import make_parser
-from rag.blocks import STRUCTURE_VERSION
 from rag.embedders import Embedder, make_embedder
 from rag.errors import CorruptDocumentError, DataDirError, EmbedderMismatchError, UnsupportedFileError
-from rag.files import printable
-from rag.lexical import update_lexical_index
-from rag.manifest import DocumentRecord, Manifest, chunk_id, document_id
+from rag.index.files import printable
+from rag.index.lexical import update_lexical_index
+from rag.index.manifest import DocumentRecord, Manifest, chunk_id, document_id
+from rag.index.page_boxes import boxes_record
+from rag.index.store import ChunkStore, forget_cached_database
 from rag.models import Chunk
-from rag.page_boxes import boxes_record
 from rag.settings import Settings
-from rag.store import ChunkStore, forget_cached_database
-from rag.text import detect_language, sentence_spans, tokenize
+from rag.text.blocks import STRUCTURE_VERSION
+from rag.text.primitives import detect_language, sentence_spans, tokenize
 
 logger = logging.getLogger(__name__)
 
@@ -226,7 +226,7 @@ def run_ingest(
         if changed:
             journal.save(manifest)
         # Brings the keyword index in line with the manifest: only the documents added or removed since it was
-        # last written are touched (see ``rag.lexical``); a missing or unreadable one is built again.
+        # last written are touched (see ``rag.index.lexical``); a missing or unreadable one is built again.
         update_lexical_index(settings.lexical_dir, settings.docs_dir, manifest)
     report.seconds = time.perf_counter() - started
     return report
@@ -340,7 +340,7 @@ def identity_key(path: Path, root: Path, settings: Settings) -> str:
     ``uploads/<path under the uploads folder>`` for a report uploaded through the page; otherwise
     ``corpus/<path under the corpus folder>`` when it is inside it, else under the folder it was found in (``root``),
     and a file named on its own is its file name. With the content hash this makes the document id
-    (``rag.manifest.document_id``): a moved corpus, a copied data directory or another machine gives the same ids.
+    (``rag.index.manifest.document_id``): a moved corpus, a copied data directory or another machine gives the same ids.
     The same bytes at two places of one corpus are two documents, as any two files are.
     """
     for label, folder in (
@@ -506,9 +506,9 @@ def _prepare(
         # Tokens of each sentence, so answering never runs the Chinese tokenizer over the evidence.
         "sentence_tokens": [" ".join(tokenize(document.text[start:end])) for start, end in sentences],
         # Typed blocks (title, headings, lists, tables, bylines, page furniture) with offsets into "text":
-        # read back with rag.blocks.DocumentStructure.from_dict.
+        # read back with rag.text.blocks.DocumentStructure.from_dict.
         "structure": structure.to_dict(),
-        # Where each line of a PDF was drawn (rag.page_boxes): what shows a quote on its page.
+        # Where each line of a PDF was drawn (rag.index.page_boxes): what shows a quote on its page.
         "boxes": boxes_record(document.line_boxes, dict(document.page_sizes)),
     }
     return _Prepared(path, record, chunks, embed_texts, sidecar, is_new, document.warnings)

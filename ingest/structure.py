@@ -40,8 +40,8 @@ from functools import lru_cache
 from ingest.clean import clean_text
 from ingest.document import LoadedDocument
 from ingest.enumerations import prose_items
-from rag.blocks import VOCABULARY, Block, DocumentStructure, Item, is_summary_heading
-from rag.text import display_width
+from rag.text.blocks import VOCABULARY, Block, DocumentStructure, Item, is_summary_heading
+from rag.text.primitives import display_width
 
 __all__ = [
     "read_structure",

@@ -4,8 +4,8 @@ A parser stuck on a hostile file (a quadratic HTML tree, a PDF that makes pypdf 
 stopped from inside the process running it. So ``run_ingest`` hands each document to one long-lived worker process
 and waits at most ``ingest.max_seconds_per_document``; past it, the worker is killed (the document is named with
 that limit) and a fresh one is started for the next document. The worker only reads files and returns the prepared
-chunks: everything written to the index is written by the ingest process, journalled (``rag.manifest``), so killing
-the worker at any instant cannot harm the index.
+chunks: everything written to the index is written by the ingest process, journalled (``rag.index.manifest``), so
+killing the worker at any instant cannot harm the index.
 
 The worker ignores SIGINT: Ctrl-C reaches the whole process group, and it is the ingest process that stops, kills the
 worker and reports the interruption.
@@ -200,7 +200,7 @@ def serve(conn: Connection, prepare: Prepare, ocr: bool, levels: dict[str, int])
     _exit_with_parent()
     _apply_logging_levels(levels)
     from ingest.ocr import PageOcr
-    from rag.text import tokenize
+    from rag.text.primitives import tokenize
 
     tokenize("预热")  # loads the tokenizer's dictionary now, outside any document's time budget
     reader = PageOcr() if ocr else False

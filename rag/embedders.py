@@ -18,7 +18,7 @@ import numpy as np
 
 from rag.embed_cache import CachedEmbedder, cached
 from rag.settings import Settings
-from rag.text import simplify
+from rag.text.primitives import simplify
 
 logger = logging.getLogger(__name__)
 

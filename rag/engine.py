@@ -15,9 +15,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from rag.abstain import Abstainer, Decision, measure_signals
-from rag.answer_extractive import ExtractiveDraft, compose_extractive
-from rag.answer_structured import (
+from rag.answer.abstain import Abstainer, Decision, measure_signals
+from rag.answer.evidence import DocumentFiles, Sentence, rerank_by_evidence, score_sentences
+from rag.answer.extractive import ExtractiveDraft, compose_extractive
+from rag.answer.messages import problem_text, refusal_text
+from rag.answer.structured import (
     Subject,
     SubjectEvidence,
     compose_comparison,
@@ -31,18 +33,16 @@ from rag.answer_structured import (
 )
 from rag.embedders import Embedder, make_embedder
 from rag.errors import EmptyIndexError, LLMUnavailableError, ReportQAError
-from rag.evidence import DocumentFiles, Sentence, rerank_by_evidence, score_sentences
+from rag.index.lexical import LexicalIndex
+from rag.index.manifest import DocumentRecord, Manifest
 from rag.index.mirror import Mirror
-from rag.lexical import LexicalIndex
-from rag.manifest import DocumentRecord, Manifest
-from rag.messages import problem_text, refusal_text
+from rag.index.page_boxes import PageBoxes, with_boxes
+from rag.index.store import ChunkStore, forget_cached_database
 from rag.models import Answer, Chunk, Passage
-from rag.page_boxes import PageBoxes, with_boxes
 from rag.question import Question, analyse, previous_questions, search_text
-from rag.retrieve import HybridRetriever, Retrieval, make_reranker
+from rag.retrieve.hybrid import HybridRetriever, Retrieval, make_reranker
 from rag.settings import Settings
-from rag.store import ChunkStore, forget_cached_database
-from rag.text import fold
+from rag.text.primitives import fold
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class Engine:
         self.page_boxes = PageBoxes(settings.docs_dir)
         self._reranker = make_reranker(settings.retrieval)
         self._lock = threading.Lock()
-        self._report_names: dict[str, str] = {}  # doc id → what names the report (see answer_parts.report_names)
+        self._report_names: dict[str, str] = {}  # doc id → what names the report (see answer.parts.report_names)
         self._manifest_stamp: tuple[int, int] | None = None
         self.manifest = Manifest()
         self.lexical: LexicalIndex | None = None
@@ -435,7 +435,7 @@ class Engine:
     def _llm_answerer(self):
         with self._llm_lock:
             if self._llm is None:
-                from rag.answer_llm import LLMAnswerer
+                from rag.answer.llm import LLMAnswerer
 
                 self._llm = LLMAnswerer(
                     self.settings.llm,

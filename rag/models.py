@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from rag.instructions import instruction_cue
+from rag.text.instructions import instruction_cue
 
 
 class Chunk(BaseModel):
@@ -116,7 +116,7 @@ class Citation(BaseModel):
 
 
 class SentenceSupport(BaseModel):
-    """Whether one sentence of an LLM answer is supported by the passages it cites (see ``rag.support``)."""
+    """Whether one sentence of an LLM answer is supported by the passages it cites (see ``rag.answer.support``)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -140,7 +140,7 @@ class Answer(BaseModel):
     timings: dict[str, float] = {}
     notices: list[str] = Field(default_factory=list, description="Things the user should know, e.g. a fallback.")
     lang: str = "zh"
-    signals: dict[str, float] = Field(default_factory=dict, description="What the abstainer measured (rag.abstain).")
+    signals: dict[str, float] = Field(default_factory=dict, description="What the abstainer measured (rag.answer.abstain).")
     support: list[SentenceSupport] = Field(
         default_factory=list, description="Per sentence of an LLM answer: supported by its sources or not."
     )

@@ -2,9 +2,9 @@
 figures it states, and whether it leans on an earlier question.
 
 Every cue word (question words, kind cues, unit words, magnitudes, currencies, follow-up cues) lives in
-``rag/question_vocab.yaml``, read once by ``rag.cues``, which builds the patterns; figures are read by
-``rag.figures``. Text is matched folded (lower case, half-width, Simplified) with a fold that keeps each character in
-place, so offsets point into the text as written.
+``rag/question_vocab.yaml``, read once by ``rag.text.cues``, which builds the patterns; figures are read by
+``rag.text.figures``. Text is matched folded (lower case, half-width, Simplified) with a fold that keeps each character
+in place, so offsets point into the text as written.
 
 Answer kind. Cues of several kinds may match one question; the first kind in this order wins:
 
@@ -44,9 +44,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
-from rag.cues import Vocab, fold_in_place, vocab
-from rag.figures import DATE_UNITS, YEAR_RE, Figure, find_figures, zh_value
-from rag.text import _STOPWORDS, _jieba, cjk_ratio, fold, tokenize
+from rag.text.cues import Vocab, fold_in_place, vocab
+from rag.text.figures import DATE_UNITS, YEAR_RE, Figure, find_figures, zh_value
+from rag.text.primitives import _STOPWORDS, _jieba, cjk_ratio, fold, tokenize
 
 Kind = Literal["figure", "date", "person", "organisation", "place", "list", "summary", "comparison", "yesno", "open"]
 Problem = Literal["empty", "no_words", "unsupported_language", "url_or_code"]
@@ -172,7 +172,7 @@ def _language(folded: str, han_share: float, v: Vocab) -> Literal["zh", "en"]:
 
     A share of letters misjudges mixed questions: "ChatGPT Enterprise的价格？" has more Latin letters than Han
     characters but is Chinese, "What does 人工智能 mean?" the other way round. So the function words decide (the
-    stopwords of rag.text and the question words): when only one language has them, it is that one; when both
+    stopwords of rag.text.primitives and the question words): when only one language has them, it is that one; when both
     or neither do, a Han character weighs as much as a Latin word.
     """
     if han_share == 0.0:

@@ -143,7 +143,7 @@ class LLMSettings(_Section):
     )
     support_min_similarity: float = Field(
         0.82, ge=-1, le=1, description="Cosine (the engine's embedder) between an answer sentence and the closest "
-        "sentence of the passages it cites, under which the sentence is marked unsupported (rag.support)."
+        "sentence of the passages it cites, under which the sentence is marked unsupported (rag.answer.support)."
     )
 
     @property

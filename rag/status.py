@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from rag.abstain import Abstainer
+from rag.answer.abstain import Abstainer
 from rag.errors import ReportQAError
-from rag.manifest import Manifest
+from rag.index.manifest import Manifest
 from rag.settings import Settings
 
 
@@ -15,7 +15,7 @@ def index_status(settings: Settings) -> dict[str, Any]:
 
     The chunk count comes from the store itself, so a mismatch with the manifest shows up as a problem.
     """
-    from rag.store import ChunkStore
+    from rag.index.store import ChunkStore
 
     problems: list[str] = []
     if settings.store.chroma_url:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import EmptyIndexError, ReportQAError
-from rag.files import printable
+from rag.index.files import printable
 from rag.settings import Settings
 from ui.uploads import delete_upload, uploads_dir
 
@@ -97,7 +97,7 @@ class Backend:
         engine = self._engine
         if engine is not None:
             return engine.documents()
-        from rag.manifest import Manifest
+        from rag.index.manifest import Manifest
 
         return sorted(Manifest.load(self.settings.manifest_path).complete(), key=lambda r: r.title)
 
@@ -166,7 +166,7 @@ class Backend:
     @staticmethod
     def _warm_up(engine) -> None:
         # The first question would otherwise pay for loading the tokenizer dictionaries and the first query embedding.
-        from rag.specificity import warm
+        from rag.text.specificity import warm
 
         try:
             engine.retrieve("报告 report", k=1)

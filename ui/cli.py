@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from rag.files import printable
+from rag.index.files import printable
 
 app = typer.Typer(
     name="reportqa",
@@ -254,7 +254,7 @@ def evaluate(
 
 @app.command()
 def calibrate(
-    out: Annotated[Optional[Path], typer.Option("--out", help="Model file (default: rag/abstainer.json).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Model file (default: rag/answer/abstainer.json).")] = None,
 ) -> None:
     """Fit the abstainer (when to say the reports do not answer) on the pooled development sets.
 
@@ -263,7 +263,7 @@ def calibrate(
     """
     from eval.calibrate import calibrate as fit_abstainer
     from eval.runner import corpus_data_dir
-    from rag.abstain import DEFAULT_MODEL_PATH
+    from rag.answer.abstain import DEFAULT_MODEL_PATH
 
     with user_errors():
         settings = load_settings()

@@ -10,7 +10,7 @@ from typing import Any
 import gradio as gr
 
 from rag.errors import ReportQAError
-from rag.files import printable
+from rag.index.files import printable
 from ui.backend import Backend
 from ui.uploads import is_upload, save_uploads
 

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from rag.files import printable
+from rag.index.files import printable
 
 logger = logging.getLogger(__name__)
 

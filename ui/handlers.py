@@ -10,7 +10,7 @@ from typing import Any
 import gradio as gr
 
 from rag.errors import ReportQAError
-from rag.files import printable
+from rag.index.files import printable
 from rag.settings import Settings
 from ui import render
 from ui.answering import answer_stream, draw_answer

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from rag.files import printable
+from rag.index.files import printable
 from rag.settings import ServeSettings
 from ui.guard import read_body, replay_body, send_json
 

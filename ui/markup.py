@@ -15,7 +15,7 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
-from rag.files import printable
+from rag.index.files import printable
 
 _OPEN, _CLOSE = "\ue000", "\ue001"  # private-use characters: where the highlight starts and ends
 # Markup at the start of a line that must stay there for the line to parse (heading, list item, quote, table row).

@@ -14,9 +14,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from rag.files import printable
+from rag.answer.support import MARKS
+from rag.index.files import printable
 from rag.models import Answer, Chunk, SentenceSupport
-from rag.support import MARKS
 from ui.cards import (  # noqa: F401  (re-exported: the page's renderers are reached as ``render.<name>``)
     CONTEXT_CHARS,
     REFUSAL_PASSAGES,

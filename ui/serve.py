@@ -15,7 +15,7 @@ import threading
 import time
 
 from rag.errors import ReportQAError
-from rag.files import printable
+from rag.index.files import printable
 from rag.settings import Settings
 
 logger = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from rag.errors import ReportQAError
-from rag.files import printable
+from rag.index.files import printable
 from rag.settings import Settings
 from ui.uploads import check_upload, is_upload, save_uploads
 

@@ -6,7 +6,7 @@ sentence vectors, the keyword index) is copied into its data directory and kept 
 costs no more requests than the vector search. The cache is brought in line whenever the server's stamp
 (documents collection id + revision, bumped by every ingest commit) differs from the one the local manifest
 records: documents new or changed since are fetched, removed ones deleted, and the keyword index is updated with
-only those documents (``rag.lexical.update_lexical_index``), or rebuilt when it is stale or unreadable.
+only those documents (``rag.index.lexical.update_lexical_index``), or rebuilt when it is stale or unreadable.
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ import logging
 
 from filelock import FileLock, Timeout
 
-from rag.docfiles import remove_sidecar, sentence_vectors_path, sidecar_path, write_sentence_vectors, write_sidecar
 from rag.errors import DataDirError
+from rag.index.docfiles import (
+    remove_sidecar, sentence_vectors_path, sidecar_path, write_sentence_vectors, write_sidecar,
+)
+from rag.index.lexical import update_lexical_index
+from rag.index.manifest import DocumentRecord, Manifest
 from rag.index.server import ServerIndex, Stamp
-from rag.lexical import update_lexical_index
-from rag.manifest import DocumentRecord, Manifest
 from rag.settings import Settings
 
 logger = logging.getLogger(__name__)

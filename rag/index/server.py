@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from rag.errors import ReportQAError, StoreUnavailableError
-from rag.manifest import MANIFEST_VERSION, DocumentRecord, process_mark
+from rag.index.manifest import MANIFEST_VERSION, DocumentRecord, process_mark
 from rag.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class ServerIndex:
         Raises:
             StoreUnavailableError: the server does not answer.
         """
-        from rag.store import open_client
+        from rag.index.store import open_client
 
         client = open_client(settings)
         url = settings.store.chroma_url or ""
@@ -96,7 +96,7 @@ class ServerIndex:
     @staticmethod
     def drop(settings: Settings) -> None:
         """Delete both collections (``ingest --rebuild``); absent ones are skipped."""
-        from rag.store import open_client
+        from rag.index.store import open_client
 
         client = open_client(settings)
         for name in collection_names(settings):

@@ -27,8 +27,8 @@ import uuid
 from typing import Any
 
 from rag.errors import IngestLockedError, StoreUnavailableError
+from rag.index.manifest import process_mark
 from rag.index.server import answering, not_found
-from rag.manifest import process_mark
 from rag.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ class ServerLock:
     """The ingest lock of one index on a Chroma server; use ``with ServerLock(settings).held(wait_s):``."""
 
     def __init__(self, settings: Settings) -> None:
-        from rag.store import open_client
+        from rag.index.store import open_client
 
         self.url = settings.store.chroma_url or ""
         self.name = f"{settings.store.collection}-lock"

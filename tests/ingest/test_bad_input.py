@@ -11,10 +11,10 @@ import filemakers
 from ingest.loaders import load_document
 from ingest.pipeline import run_ingest
 from rag.errors import CorruptDocumentError, UnsupportedFileError
-from rag.lexical import LexicalIndex
-from rag.manifest import Manifest
+from rag.index.lexical import LexicalIndex
+from rag.index.manifest import Manifest
+from rag.index.store import ChunkStore
 from rag.settings import Settings
-from rag.store import ChunkStore
 
 GOOD_A = "# 算力市场\n\n2024年智能算力规模同比增长超过百分之五十。国产加速卡的出货量快速上升。\n"
 GOOD_B = "# Cloud market\n\nPublic cloud revenue grew 20% in 2024. Enterprises moved model training to the cloud.\n"

@@ -13,9 +13,9 @@ import filemakers
 from ingest.budget import BudgetExceededError, check_zip_expansion, html_nesting_depth
 from ingest.loaders import load_document
 from ingest.pipeline import run_ingest
-from rag.manifest import Manifest
+from rag.index.manifest import Manifest
+from rag.index.store import ChunkStore
 from rag.settings import Settings
-from rag.store import ChunkStore
 
 GOOD = "# 算力市场\n\n2024年智能算力规模同比增长超过百分之五十。国产加速卡的出货量快速上升。\n"
 GOOD_EN = "# Cloud market\n\nPublic cloud revenue grew 20% in 2024. Enterprises moved model training to the cloud.\n"

@@ -11,7 +11,7 @@ from ingest.chunking import split_into_chunks
 from ingest.document import LoadedDocument, PageSpan
 from ingest.loaders import load_document
 from rag.settings import Settings
-from rag.text import sentence_spans
+from rag.text.primitives import sentence_spans
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 REPORTS = sorted(p for p in CORPUS.iterdir() if p.is_file())

@@ -19,10 +19,10 @@ import numpy as np
 import pytest
 
 from ingest.pipeline import run_ingest
-from rag.lexical import LexicalIndex
-from rag.manifest import Manifest
+from rag.index.lexical import LexicalIndex
+from rag.index.manifest import Manifest
+from rag.index.store import ChunkStore
 from rag.settings import Settings
-from rag.store import ChunkStore
 
 REPO = Path(__file__).resolve().parents[2]
 LABELS = ["阿尔法", "贝塔", "伽马", "德尔塔"]

@@ -11,8 +11,8 @@ import pytest
 
 import printed_pdf
 from ingest.pipeline import run_ingest
-from rag.docfiles import read_sidecar
 from rag.engine import Engine
+from rag.index.docfiles import read_sidecar
 
 REPORT = printed_pdf.sample_report(12)
 RADICALS = range(0x2E80, 0x2FE0)

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 
 from ingest.pipeline import UPLOADS_FOLDER, run_ingest
-from rag.lexical import LexicalIndex
-from rag.manifest import MANIFEST_VERSION, Manifest
+from rag.index.lexical import LexicalIndex
+from rag.index.manifest import MANIFEST_VERSION, Manifest
+from rag.index.store import ChunkStore
 from rag.settings import Settings
-from rag.store import ChunkStore
 
 
 class FakeEmbedder:

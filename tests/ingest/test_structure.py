@@ -11,7 +11,7 @@ import pytest
 import filemakers
 from ingest.loaders import load_document
 from ingest.structure import is_junk_title, ordinal_of, prefer_heading_title, read_structure
-from rag.blocks import DocumentStructure, item_heads
+from rag.text.blocks import DocumentStructure, item_heads
 
 REPO = Path(__file__).resolve().parents[2]
 TEN_TRENDS = REPO / "corpus" / "analysys-2025-ai-industry-ten-trends.txt"
@@ -556,8 +556,8 @@ class _FixedEmbedder:
 
 def test_ingest_stores_the_structure_and_a_new_structure_version_reingests(make_settings, tmp_path, monkeypatch):
     from ingest import pipeline
-    from rag.docfiles import read_sidecar
-    from rag.manifest import Manifest
+    from rag.index.docfiles import read_sidecar
+    from rag.index.manifest import Manifest
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

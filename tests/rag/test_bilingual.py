@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from rag.bilingual import build_glossary, chinese_terms
 from rag.engine import Engine
-from rag.lexical import LexicalIndex
+from rag.index.lexical import LexicalIndex
+from rag.text.bilingual import build_glossary, chinese_terms
 
 VOCABULARY = ["芯片", "硬件", "边缘", "延迟", "课程", "斯坦福", "模型", "报告", "晶片机"]
 
@@ -63,7 +63,7 @@ def test_an_english_question_finds_the_chinese_passage_that_answers_it(corpus_in
 
 def test_a_chinese_word_finds_the_inflected_english_words_a_report_uses():
     """The reverse glossary kept only "word", "words" and "wordes": "技术" missed "technologies", "开发" missed "developed"."""
-    from rag.bilingual import build_reverse_glossary
+    from rag.text.bilingual import build_reverse_glossary
 
     reverse = build_reverse_glossary(["technologies", "developed", "battery", "storage"])
     assert "technologies" in reverse["技术"]

@@ -6,7 +6,7 @@ import pytest
 
 from ingest.loaders import load_document
 from ingest.structure import read_structure
-from rag.blocks import (
+from rag.text.blocks import (
     STRUCTURE_VERSION,
     Block,
     DocumentStructure,

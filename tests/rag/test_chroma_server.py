@@ -8,9 +8,9 @@ import pytest
 from ingest.pipeline import run_ingest
 from rag.embedders import make_embedder
 from rag.errors import StoreUnavailableError
-from rag.manifest import Manifest
+from rag.index.manifest import Manifest
+from rag.index.store import ChunkStore
 from rag.settings import Settings
-from rag.store import ChunkStore
 
 pytestmark = pytest.mark.slow
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.citations import best_quote, support_score
+from rag.answer.citations import best_quote, support_score
 from rag.models import Chunk
 
 DOCUMENT = (

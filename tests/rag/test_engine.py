@@ -12,9 +12,9 @@ import pytest
 
 from eval.questions import load_questions
 from rag.engine import Engine
-from rag.question import analyse, previous_questions, search_text
 from rag.errors import ReportQAError
-from rag.text import fold, simplify
+from rag.question import analyse, previous_questions, search_text
+from rag.text.primitives import fold, simplify
 
 DEV_SET = Path(__file__).resolve().parents[2] / "eval" / "questions" / "reports-dev.jsonl"
 DEV = {q.id: q for q in load_questions(DEV_SET)}

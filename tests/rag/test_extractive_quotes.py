@@ -9,8 +9,8 @@ import pytest
 
 from ingest.loaders import load_document
 from ingest.structure import read_structure
-from rag.answer_extractive import complete_sentence, compose_extractive, display_sentence
-from rag.evidence import DocumentEntry, Sentence
+from rag.answer.evidence import DocumentEntry, Sentence
+from rag.answer.extractive import complete_sentence, compose_extractive, display_sentence
 from rag.models import Chunk, Passage
 
 DOCUMENT = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rag.models import Chunk, Passage
-from rag.retrieve import DENSE_LEADERS, _with_leaders
+from rag.retrieve.hybrid import DENSE_LEADERS, _with_leaders
 
 
 def _chunk(n: int) -> Chunk:

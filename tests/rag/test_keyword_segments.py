@@ -8,11 +8,11 @@ import logging
 import numpy as np
 import pytest
 
-from rag.docfiles import read_sidecar
-from rag.keyword import catalog
-from rag.lexical import LexicalIndex, build_lexical_index, update_lexical_index
-from rag.manifest import Manifest
-from rag.text import tokenize
+from rag.index.docfiles import read_sidecar
+from rag.index.keyword import catalog
+from rag.index.lexical import LexicalIndex, build_lexical_index, update_lexical_index
+from rag.index.manifest import Manifest
+from rag.text.primitives import tokenize
 
 QUERIES = ["人工智能平台的市场规模", "大模型创业公司面临的挑战", "边缘 AI 应用", "算力 成本 芯片", "GPU cloud market"]
 
@@ -160,8 +160,8 @@ def test_small_segments_are_merged_by_tier_and_scores_do_not_change(corpus_index
 
 
 def test_glossaries_from_the_dictionary_index_equal_a_full_read_of_the_dictionary(corpus_index, tmp_path):
-    from rag.bilingual import build_glossary, build_reverse_glossary
-    from rag.keyword.glossary import DictionaryIndex
+    from rag.text.bilingual import build_glossary, build_reverse_glossary
+    from rag.index.keyword.glossary import DictionaryIndex
 
     manifest = Manifest.load(corpus_index.manifest_path)
     words = {t for r in manifest.complete() for c in read_sidecar(corpus_index.docs_dir, r.doc_id)["chunks"]

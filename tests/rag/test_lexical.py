@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import threading
 
-from rag.lexical import LexicalIndex, build_lexical_index
-from rag.manifest import Manifest
-from rag.text import tokenize
+from rag.index.lexical import LexicalIndex, build_lexical_index
+from rag.index.manifest import Manifest
+from rag.text.primitives import tokenize
 
 
 def _rebuild(lexical_dir, corpus_index, generation: int) -> None:

@@ -3,7 +3,7 @@
 The 135M model is no judge of the reports; these tests check the path an answer takes (streaming, citation
 checking, falling back when the endpoint is down, recovering when it is back), not what the model says. The model
 rarely writes ``[n]``, and an answer with no supported sentence is replaced by the extractive answer with a notice
-(``rag.support``), so these tests accept either outcome and check that it is the one the notices describe.
+(``rag.answer.support``), so these tests accept either outcome and check that it is the one the notices describe.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ import time
 import pytest
 
 from llm_server import free_port, run_llama_server, smollm2_gguf_path
-from rag.answer_llm import _MARKER_RE, NOT_IN_REPORTS, check_citations
+from rag.answer.llm import _MARKER_RE, NOT_IN_REPORTS, check_citations
+from rag.answer.messages import REFUSAL_ZH
 from rag.engine import Engine
 from rag.models import Chunk, Passage
-from rag.messages import REFUSAL_ZH
 
 # An English question the 135M model answers (rather than replying NOT_IN_REPORTS) and whose sources fit its
 # 2048-token context; checked by experiment.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ingest.pipeline import run_ingest
-from rag.answer_llm import _format_sources
+from rag.answer.llm import _format_sources
 from rag.engine import Engine
 from rag.models import Passage
 

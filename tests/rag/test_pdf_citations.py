@@ -7,8 +7,8 @@ import pytest
 
 import printed_pdf
 from ingest.pipeline import run_ingest
-from rag.docfiles import read_sidecar
 from rag.engine import Engine
+from rag.index.docfiles import read_sidecar
 
 pytestmark = pytest.mark.slow
 

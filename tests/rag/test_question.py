@@ -12,11 +12,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import rag.cues as cues
-import rag.figures as figures_module
 import rag.question as question_module
-from rag.figures import Figure, find_figures
+import rag.text.cues as cues
+import rag.text.figures as figures_module
 from rag.question import analyse, answer_fits, search_text
+from rag.text.figures import Figure, find_figures
 
 
 def _figures(text: str) -> list[tuple[str, float | None, str]]:

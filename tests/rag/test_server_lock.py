@@ -8,8 +8,8 @@ import pytest
 
 from rag.errors import IngestLockedError
 from rag.index.server_lock import ServerLock
+from rag.index.store import open_client
 from rag.settings import Settings
-from rag.store import open_client
 
 pytestmark = pytest.mark.slow
 

@@ -15,11 +15,11 @@ from ingest.pipeline import run_ingest
 from rag.embedders import make_embedder
 from rag.engine import Engine
 from rag.errors import StoreUnavailableError
+from rag.index.manifest import Manifest
 from rag.index.server import ServerIndex
-from rag.manifest import Manifest
+from rag.index.store import open_client
 from rag.settings import Settings
 from rag.status import index_status
-from rag.store import open_client
 
 pytestmark = pytest.mark.slow
 

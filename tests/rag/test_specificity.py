@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from rag.abstain import measure_signals
+from rag.answer.abstain import measure_signals
 from rag.engine import Engine
-from rag.specificity import specific_share, specificity
+from rag.text.specificity import specific_share, specificity
 
 
 def test_common_words_weigh_little_and_rare_or_unknown_words_much():

@@ -11,10 +11,10 @@ from pydantic import ValidationError
 from ingest.pipeline import run_ingest
 from rag.embedders import make_embedder
 from rag.errors import EmbedderMismatchError, EmptyIndexError
-from rag.manifest import Manifest
+from rag.index.manifest import Manifest
+from rag.index.store import ChunkStore
 from rag.models import Chunk
 from rag.settings import DEFAULT_EMBEDDER, Settings
-from rag.store import ChunkStore
 
 
 class EightDimEmbedder:

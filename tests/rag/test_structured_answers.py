@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from rag.answer_parts import MAX_ITEMS
-from rag.answer_summary import SUMMARY_SENTENCES
+from rag.answer.parts import MAX_ITEMS
+from rag.answer.summary import SUMMARY_SENTENCES
 from rag.engine import Engine
 
 _MARKER_RE = re.compile(r"\[(\d+)\]")
@@ -220,7 +220,7 @@ def test_a_comparison_gets_one_block_per_named_report(engine):
 def test_a_comparison_compares_the_two_names_the_question_joins_and_finds_an_acronym_by_its_plural():
     """"Sequoia", "CIOs", "CEOs" and "AIGC" are all names; the question compares the two it joins with "and", and a
     report writes each of them in the singular (以CIO爲代表…, CEO則…)."""
-    from rag.answer_structured import comparison_subjects
+    from rag.answer.structured import comparison_subjects
     from rag.question import analyse
 
     asked = analyse("According to the Sequoia survey in the trial-period article, how do CIOs and CEOs differ in why "

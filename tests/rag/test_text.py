@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag.text import detect_language, fold, is_chinese, sentence_spans, simplify, tokenize
+from rag.text.primitives import detect_language, fold, is_chinese, sentence_spans, simplify, tokenize
 
 
 def _sentences(text: str, start: int = 0, end: int | None = None) -> list[str]:

@@ -23,10 +23,10 @@ from ingest.lock import ingest_lock
 from ingest.pipeline import run_ingest
 from rag.engine import Engine
 from rag.errors import DataDirError, EmptyIndexError, StoreUnavailableError
-from rag.files import write_atomic, write_json_atomic
-from rag.manifest import Manifest
+from rag.index.files import write_atomic, write_json_atomic
+from rag.index.manifest import Manifest
+from rag.index.store import ChunkStore
 from rag.settings import Settings
-from rag.store import ChunkStore
 from robustkit import (
     CLOUD_QUESTION,
     SMALL_REPORTS,

@@ -21,10 +21,10 @@ import filemakers
 from ingest.chunking import split_into_chunks
 from ingest.document import LoadedDocument
 from ingest.loaders import load_document
-from rag.answer_llm import _format_sources
+from rag.answer.llm import _format_sources
+from rag.answer.messages import PROBLEMS, REFUSAL_EN, REFUSAL_ZH
 from rag.models import Chunk, Passage
-from rag.messages import PROBLEMS, REFUSAL_EN, REFUSAL_ZH
-from rag.text import sentence_spans
+from rag.text.primitives import sentence_spans
 from robustkit import (
     CLOUD_QUESTION,
     INJECTION_MARK,

@@ -13,7 +13,7 @@ import psutil
 import pytest
 
 from robustkit import REPO, SMALL_REPORTS, child_env, write_reports
-from rag.manifest import Manifest
+from rag.index.manifest import Manifest
 
 
 def _ingest_command(folder: Path, data: Path) -> list[str]:

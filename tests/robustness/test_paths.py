@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ingest.pipeline import run_ingest
-from rag.files import printable
+from rag.index.files import printable
 from rag.settings import Settings
 from robustkit import REPO, child_env
 from ui import render
@@ -78,7 +78,7 @@ def test_hostile_paths_are_reported_by_name_and_the_good_reports_are_indexed(tmp
 
 
 def test_the_page_shows_control_characters_in_file_names_as_visible_escapes(tmp_path):
-    from rag.manifest import Manifest
+    from rag.index.manifest import Manifest
 
     folder = hostile_folder(tmp_path)
     (folder / "\u202egnp.md").write_text("", encoding="utf-8")  # empty, and its name reverses what follows

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from ingest.chunking import split_into_chunks
 from ingest.clean import clean_text, rejoin_wrapped_lines, split_front_matter
 from ingest.document import LoadedDocument
-from rag.citations import best_quote
+from rag.answer.citations import best_quote
 from rag.models import Chunk
-from rag.text import fold, sentence_spans, tokenize
+from rag.text.primitives import fold, sentence_spans, tokenize
 
 PROPERTY_SETTINGS = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]

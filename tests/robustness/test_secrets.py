@@ -219,7 +219,7 @@ def test_the_network_guard_itself_records_and_refuses_an_outbound_connection(tmp
 
 
 def test_the_chroma_client_is_created_with_telemetry_off(tmp_path):
-    from rag.store import open_client
+    from rag.index.store import open_client
 
     client = open_client(Settings(data_dir=tmp_path / "data"))
     assert client.get_settings().anonymized_telemetry is False

@@ -2,8 +2,8 @@
 
 The prompt numbers the sources and fences them as data. After generation every ``[n]`` is checked: numbers that
 name no source are removed, and a cited sentence that shares no wording with its source is flagged. Then every
-sentence is checked against the passages it cites (``rag.support``): unsupported and uncited sentences are marked,
-and an answer with no supported sentence is refused (the engine answers extractively, with a notice). The whole
+sentence is checked against the passages it cites (``rag.answer.support``): unsupported and uncited sentences are
+marked, and an answer with no supported sentence is refused (the engine answers extractively, with a notice). The whole
 stream has one deadline (``llm.deadline_s``) and a size cap (``llm.max_answer_chars``).
 """
 
@@ -17,13 +17,13 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
-from rag.citations import best_quote, support_score
+from rag.answer.citations import best_quote, support_score
+from rag.answer.support import SupportChecker
 from rag.errors import LLMUnavailableError
 from rag.models import Answer, Chunk, Citation, Passage
 from rag.question import previous_questions
 from rag.settings import LLMSettings
-from rag.support import SupportChecker
-from rag.text import sentence_spans
+from rag.text.primitives import sentence_spans
 
 logger = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ class LLMAnswerer:
         """Yield ("delta", text) while generating, then ("answer", Answer) with checked citations.
 
         ``items`` are the items of the list a list question asks for (from the document structure, see
-        ``rag.answer_structured``): their passages lead the sources and the prompt names every item with its
+        ``rag.answer.structured``): their passages lead the sources and the prompt names every item with its
         source number, so the model's answer can be complete. ``continuation`` gives the text that follows a
         passage in its document (the engine's neighbours), shown to the model with it.
         """
@@ -123,7 +123,7 @@ class LLMAnswerer:
         return self._fit(passages)
 
     def checked(self, answer: Answer, sources: list[Passage]) -> Answer:
-        """The answer with every sentence checked against its sources (``rag.support``).
+        """The answer with every sentence checked against its sources (``rag.answer.support``).
 
         Raises:
             LLMUnavailableError: no sentence is supported (the engine then answers extractively, with the message).

@@ -1,9 +1,9 @@
 """Answers that are more than a few sentences: a whole list, a summary, a comparison, from the blocks read at ingest.
 
 - A list question ("有哪些…", "what are the…") gets every item of the list (or run of sibling headings, or table)
-  that answers it (``rag.lists``): each item's head quoted and cited, with the count; a long list shows its first
+  that answers it (``rag.answer.lists``): each item's head quoted and cited, with the count; a long list shows its first
   ``MAX_ITEMS`` items and says how many more there are. Lists from several reports are grouped by report.
-- A summary question ("总结", "summarize") gets a query-focused extractive summary (``rag.answer_summary``):
+- A summary question ("总结", "summarize") gets a query-focused extractive summary (``rag.answer.summary``):
   sentences chosen by maximal marginal relevance over the stored sentence vectors, the document's own summary
   blocks preferred, grouped by report.
 - A comparison question ("A和B有什么不同", "compare") gets one block per report or name it compares; one the
@@ -20,8 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answer_extractive import ExtractiveDraft, display_sentence
-from rag.answer_parts import (
+from rag.answer.evidence import DocumentEntry, DocumentFiles, Sentence
+from rag.answer.extractive import ExtractiveDraft, display_sentence
+from rag.answer.lists import RankedList, rank_lists, without_asking
+from rag.answer.parts import (
     ITEM_HEAD_MAX_CHARS,
     MAX_ITEMS,
     Citer,
@@ -34,13 +36,11 @@ from rag.answer_parts import (
     report_names,
     term_pattern,
 )
-from rag.answer_summary import compose_summary
-from rag.blocks import Item, ListShape
-from rag.evidence import DocumentEntry, DocumentFiles, Sentence
-from rag.lists import RankedList, rank_lists, without_asking
+from rag.answer.summary import compose_summary
 from rag.models import Chunk, Passage
 from rag.question import Question
-from rag.text import fold
+from rag.text.blocks import Item, ListShape
+from rag.text.primitives import fold
 
 __all__ = ["compose_list", "compose_summary", "compose_comparison", "comparison_subjects", "join_drafts",
            "named_reports", "report_names", "topic_query", "Subject", "SubjectEvidence", "MAX_ITEMS"]
@@ -82,7 +82,7 @@ def compose_list(
     titles: Sequence[tuple[str, str]] = (),
     prose: bool = True,
 ) -> ExtractiveDraft | None:
-    """Every item of the list that answers (see ``rag.lists``), and of other reports' lists that answer as well,
+    """Every item of the list that answers (see ``rag.answer.lists``), and of other reports' lists that answer as well,
     grouped by report; None when no list of the evidence's reports answers. ``titles``: (doc id, what names the
     report: title, bylines, publisher; ``report_names``) of every report, to tell which the question names (only
     their lists then compete); ``prose``: whether lists named in a sentence compete (a summary quotes such a
@@ -311,8 +311,8 @@ def _subject_block(
 def _subject_list(
     evidence: SubjectEvidence, mine: list[Sentence], files: DocumentFiles, asking: frozenset[str] = frozenset()
 ) -> RankedList | None:
-    """The list of a compared report that answers the question for it (see ``rag.lists``), if one does; ``asking``:
-    the question's words that ask for the comparison ("分别", "怎么看"), which no list is chosen for."""
+    """The list of a compared report that answers the question for it (see ``rag.answer.lists``), if one does;
+    ``asking``: the question's words that ask for the comparison ("分别", "怎么看"), which no list is chosen for."""
     doc_id = evidence.subject.doc_id
     if doc_id is None or evidence.query_vector is None:
         return None

@@ -2,7 +2,7 @@
 
 Ingest calls ``update_lexical_index`` after every change: a new report's chunks go into a new segment, a removed
 report is marked deleted, and the corpus statistics are merged over all segments when the index is loaded, so
-scores equal those of one index over every chunk (see ``rag.keyword``). Each update writes a new state folder and
+scores equal those of one index over every chunk (see ``rag.index.keyword``). Each update writes a new state folder and
 swaps a pointer atomically, so a reader sees either the old index or the new one; the previous state is kept until
 the next update, so a reader that read the pointer just before a swap can still open it, and one that loses even
 that race reads the pointer again. The state carries the manifest generation it matches: a stale one is brought in
@@ -20,12 +20,12 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.bilingual import chinese_terms, english_terms, word_translations
-from rag.keyword import catalog
-from rag.keyword.bm25 import SegmentedBM25
-from rag.keyword.segment import Segment
-from rag.manifest import Manifest
-from rag.text import cjk_ratio
+from rag.index.keyword import catalog
+from rag.index.keyword.bm25 import SegmentedBM25
+from rag.index.keyword.segment import Segment
+from rag.index.manifest import Manifest
+from rag.text.bilingual import chinese_terms, english_terms, word_translations
+from rag.text.primitives import cjk_ratio
 
 logger = logging.getLogger(__name__)
 
@@ -61,11 +61,11 @@ class LexicalIndex:
         return [self._all_ids[i] for i in self._live_rows]
 
     def chinese_terms(self, question: str) -> list[str]:
-        """Words of the reports that translate the English words of ``question`` (see ``rag.bilingual``)."""
+        """Words of the reports that translate the English words of ``question`` (see ``rag.text.bilingual``)."""
         return chinese_terms(question, self.glossary)
 
     def english_terms(self, tokens: Iterable[str]) -> list[str]:
-        """Words of the reports that translate the Chinese tokens of a question (see ``rag.bilingual``)."""
+        """Words of the reports that translate the Chinese tokens of a question (see ``rag.text.bilingual``)."""
         return english_terms(tokens, self.reverse_glossary)
 
     def translations(self, text: str, tokens: Iterable[str], chinese: bool) -> list[str]:

@@ -17,11 +17,11 @@ from typing import Any
 
 import numpy as np
 
-from rag.docfiles import read_sentence_vectors, read_sidecar
-from rag.blocks import DocumentStructure
+from rag.index.docfiles import read_sentence_vectors, read_sidecar
 from rag.models import Chunk, Passage
 from rag.question import Question, answer_fits
-from rag.text import line_start, tokenize
+from rag.text.blocks import DocumentStructure
+from rag.text.primitives import line_start, tokenize
 
 # Weights of the sentence score; chosen on the dev set (eval/questions/reports-dev.jsonl), see README "Figures".
 DENSE_WEIGHT = 1.0

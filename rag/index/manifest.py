@@ -18,7 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, ValidationError
 
 from rag.errors import DataDirError
-from rag.files import write_json_atomic
+from rag.index.files import write_json_atomic
 
 _PROCESS_START = uuid.uuid4().hex[:8]
 # 2: document ids come from the report's place under its corpus (or uploads) folder and its content, not from its
@@ -61,7 +61,7 @@ class Manifest(BaseModel):
     generation: int = 0
     documents: dict[str, DocumentRecord] = {}
     # The process that saved it last. Another process that reads it knows its own embedded Chroma state may be
-    # older than the database on disk (see ``rag.store.forget_cached_database``).
+    # older than the database on disk (see ``rag.index.store.forget_cached_database``).
     writer: str = ""
     # With a Chroma server: the server index this data directory mirrors (its documents collection's id) and the
     # revision it was copied at (see ``rag.index.mirror``); empty for an embedded index.

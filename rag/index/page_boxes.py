@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from rag.docfiles import read_sidecar
+from rag.index.docfiles import read_sidecar
 from rag.models import Citation, PageBox
-from rag.text import display_width
+from rag.text.primitives import display_width
 
 __all__ = ["PageBox", "PageBoxes", "boxes_record", "quote_boxes", "with_boxes"]
 

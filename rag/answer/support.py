@@ -17,12 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.citations import MARKER_RE
-from rag.instructions import injected_payloads, repeats_payload
+from rag.answer.citations import MARKER_RE
 from rag.models import Answer, Chunk, Passage, SentenceSupport
-from rag.figures import Figure, find_figures
 from rag.question import analyse
-from rag.text import cjk_ratio, fold, sentence_spans
+from rag.text.figures import Figure, find_figures
+from rag.text.instructions import injected_payloads, repeats_payload
+from rag.text.primitives import cjk_ratio, fold, sentence_spans
 
 _MARKERS_RE = re.compile(r"(?:\s*\[\d{1,3}\])+")
 _DIGITS_RE = re.compile(r"\d[\d,]*(?:\.\d+)?")

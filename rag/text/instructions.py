@@ -1,6 +1,6 @@
 """Passages that read as instructions to a language model (prompt injection planted in a report).
 
-The cue words, in English and Chinese, live in ``rag/instruction_cues.yaml``. A flagged passage is shown flagged in
+The cue words, in English and Chinese, live in ``rag/text/instruction_cues.yaml``. A flagged passage is shown flagged in
 the sources and never counts as support for an LLM answer; an answer sentence that repeats what an injected
 sentence asks the model to say (its payload) is unsupported wherever it points.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from rag.text import fold, sentence_spans, tokenize
+from rag.text.primitives import fold, sentence_spans, tokenize
 
 CUES_PATH = Path(__file__).with_name("instruction_cues.yaml")
 

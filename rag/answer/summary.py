@@ -10,9 +10,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from rag.answer_extractive import ExtractiveDraft, complete_sentence, display_sentence
-from rag.answer_parts import ITEM_HEAD_MAX_CHARS, MAX_ITEMS, Citer, Quote, mmr, named_reports, quote_span
-from rag.evidence import DENSE_WEIGHT, LEXICAL_WEIGHT, DocumentEntry, DocumentFiles, Sentence, coverage
+from rag.answer.evidence import DENSE_WEIGHT, LEXICAL_WEIGHT, DocumentEntry, DocumentFiles, Sentence, coverage
+from rag.answer.extractive import ExtractiveDraft, complete_sentence, display_sentence
+from rag.answer.parts import ITEM_HEAD_MAX_CHARS, MAX_ITEMS, Citer, Quote, mmr, named_reports, quote_span
 from rag.question import Question
 
 SUMMARY_SENTENCES = 9

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rag.embedders import Embedder
-from rag.lexical import LexicalIndex
+from rag.index.lexical import LexicalIndex
+from rag.index.store import ChunkStore
 from rag.models import Chunk, Passage
-from rag.settings import RetrievalSettings
-from rag.store import ChunkStore
 from rag.question import analyse
-from rag.text import tokenize
+from rag.settings import RetrievalSettings
+from rag.text.primitives import tokenize
 
 logger = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ BM25 cannot match "chip makers" against "芯片厂商"; the multilingual embedde
 a shelf of Chinese reports it often ranks the wrong passage first. The glossary here maps English words and short
 phrases to the Chinese words of the dictionary whose definitions they are, restricted to words that occur in the
 reports, so an expansion only ever adds terms the keyword index can find. It is built with the keyword index (see
-``rag.lexical``) and stored next to it; a question only looks words up.
+``rag.index.lexical``) and stored next to it; a question only looks words up.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The bilingual glossaries of the keyword index for its current vocabulary, without reading the dictionary again.
 
-``rag.bilingual.build_glossary`` and ``build_reverse_glossary`` read all of CC-CEDICT on every call (seconds), which
-would cost an ingest of one report more than the rest of the keyword update. What they keep of a dictionary entry
+``rag.text.bilingual.build_glossary`` and ``build_reverse_glossary`` read all of CC-CEDICT on every call (seconds),
+which would cost an ingest of one report more than the rest of the keyword update. What they keep of a dictionary entry
 does not depend on the vocabulary, so it is indexed once per machine in a SQLite file in the user's cache folder
 (``DictionaryIndex.shared``; in the data directory if that folder cannot be written); a glossary for a vocabulary is then one join, equal to what the two functions return (a test
 checks this). SQLite rather than a loaded file: only the vocabulary's rows are read, not the whole dictionary.
@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
-from rag import bilingual
 from rag.settings import machine_cache_dir
+from rag.text import bilingual
 
 logger = logging.getLogger(__name__)
 _INDEX_FORMAT = 2  # 2: English forms in their inflections, kept per dictionary word
@@ -58,7 +58,7 @@ class DictionaryIndex:
         return cls(path)
 
     def glossary(self, vocabulary: Iterable[str]) -> dict[str, list[str]]:
-        """What ``rag.bilingual.build_glossary(vocabulary)`` returns."""
+        """What ``rag.text.bilingual.build_glossary(vocabulary)`` returns."""
         found: dict[str, list[tuple[int, int, str]]] = {}
         rows = self._join("SELECT s.word, s.key, s.quality, s.position FROM senses s JOIN wanted w ON s.word = w.word",
                           vocabulary)
@@ -68,7 +68,7 @@ class DictionaryIndex:
                 for key, items in found.items()}
 
     def reverse_glossary(self, vocabulary: Iterable[str]) -> dict[str, list[str]]:
-        """What ``rag.bilingual.build_reverse_glossary(vocabulary)`` returns."""
+        """What ``rag.text.bilingual.build_reverse_glossary(vocabulary)`` returns."""
         english = [word for word in vocabulary if bilingual._WORD_RE.fullmatch(word)]
         if not english:
             return {}

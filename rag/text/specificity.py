@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import lru_cache
 
-from rag.text import cjk_ratio
+from rag.text.primitives import cjk_ratio
 
 TOP_ZIPF = 7.0  # the commonest words of a language ("的", "the") sit near Zipf 7; unknown words at 0
 

@@ -1,7 +1,7 @@
 """The question vocabulary (``rag/question_vocab.yaml``), read once, and the patterns built from it: kind cues, unit
 words, magnitudes, currencies, numbers and dates, follow-up cues; and a fold that keeps every character in place, so
-offsets found in folded text point into the text as written. ``rag.question`` and ``rag.figures`` read questions and
-sentences with them.
+offsets found in folded text point into the text as written. ``rag.question`` and ``rag.text.figures`` read questions
+and sentences with them.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from typing import Any
 
 import yaml
 
-from rag.text import _STOPWORDS, fold
+from rag.text.primitives import _STOPWORDS, fold
 
-VOCAB_PATH = Path(__file__).with_name("question_vocab.yaml")
+VOCAB_PATH = Path(__file__).parents[1] / "question_vocab.yaml"
 LATIN = r"a-z0-9"
 
 # -- vocabulary ---------------------------------------------------------------------------------------------------
@@ -329,7 +329,7 @@ def fold_char(ch: str) -> str:
 
 
 def fold_in_place(text: str) -> str:
-    """``rag.text.fold`` one character at a time, so that offsets into the result are offsets into ``text``.
+    """``rag.text.primitives.fold`` one character at a time, so that offsets into the result are offsets into ``text``.
 
     A character whose fold is not one character ("…" → "...", zero-width spaces) is kept as it is.
     """

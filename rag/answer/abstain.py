@@ -22,10 +22,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, get_args
 
-from rag.evidence import Sentence
+from rag.answer.evidence import Sentence
 from rag.question import Kind, Question, answer_fits
-from rag.specificity import specific_share, specificity
-from rag.text import cjk_ratio, fold, tokenize
+from rag.text.primitives import cjk_ratio, fold, tokenize
+from rag.text.specificity import specific_share, specificity
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +116,7 @@ def measure_signals(
 
 
 def _specific_signals(question: Question, lexical: Any) -> dict[str, float]:
-    """Whether the shelf uses the question's specific words at all (see ``rag.specificity``): an off-topic question
+    """Whether the shelf uses the question's specific words at all (see ``rag.text.specificity``): an off-topic question
     is one whose specific words no report uses, in its language or (through the glossary) in the other."""
     words = [t for t in dict.fromkeys(tokenize(question.text)) if len(t) > 1 or cjk_ratio(t) > 0]
     if not words or lexical is None:

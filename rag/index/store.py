@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 import numpy as np
 
 from rag.errors import DataDirError, EmbedderMismatchError, EmptyIndexError, StoreUnavailableError
-from rag.manifest import Manifest
+from rag.index.manifest import Manifest
 from rag.models import Chunk
 from rag.settings import Settings
 

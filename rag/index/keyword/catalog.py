@@ -5,7 +5,7 @@ On disk, under the lexical folder::
     CURRENT                 names the current state folder (swapped atomically)
     g000042/state.json      the generation it matches, its segments, their deleted documents, each document's stamp
     g000042/glossary*.json  the bilingual glossaries of its vocabulary
-    segments/<name>/        immutable segments (see ``rag.keyword.segment``)
+    segments/<name>/        immutable segments (see ``rag.index.keyword.segment``)
 
 An update compares the manifest's complete documents (id and config hash) with the state's: new ones go into one
 new segment, removed ones are marked deleted, and segments are merged by size tier so their number stays small
@@ -26,12 +26,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag import bilingual
-from rag.docfiles import read_sidecar
-from rag.files import write_atomic, write_json_atomic
-from rag.keyword.glossary import DictionaryIndex
-from rag.keyword.segment import Segment, SegmentDoc, build_segment, merge_segments
-from rag.manifest import DocumentRecord, Manifest
+from rag.index.docfiles import read_sidecar
+from rag.index.files import write_atomic, write_json_atomic
+from rag.index.keyword.glossary import DictionaryIndex
+from rag.index.keyword.segment import Segment, SegmentDoc, build_segment, merge_segments
+from rag.index.manifest import DocumentRecord, Manifest
+from rag.text import bilingual
 
 logger = logging.getLogger(__name__)
 

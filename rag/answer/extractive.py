@@ -10,9 +10,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from rag.evidence import DocumentEntry, Sentence
+from rag.answer.evidence import DocumentEntry, Sentence
 from rag.models import Citation
-from rag.text import line_start, tokenize
+from rag.text.primitives import line_start, tokenize
 
 # Headings and the report's own questions introduce answers; they are never one.
 _NOT_AN_ANSWER_RE = re.compile(r"^#{1,6}\s|[？?]\W*$")

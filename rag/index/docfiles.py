@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from rag.files import write_atomic, write_json_atomic
+from rag.index.files import write_atomic, write_json_atomic
 
 
 def sidecar_path(docs_dir: Path, doc_id: str) -> Path:

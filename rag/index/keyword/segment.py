@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.files import write_json_atomic
+from rag.index.files import write_json_atomic
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from rag.blocks import LABEL_MAX_CHARS, Item, ListShape, Span, ends_in_colon
-from rag.evidence import DENSE_WEIGHT, LEXICAL_WEIGHT, DocumentEntry, DocumentFiles, Sentence, coverage
+from rag.answer.evidence import DENSE_WEIGHT, LEXICAL_WEIGHT, DocumentEntry, DocumentFiles, Sentence, coverage
 from rag.models import Chunk, Passage
-from rag.text import fold
+from rag.text.blocks import LABEL_MAX_CHARS, Item, ListShape, Span, ends_in_colon
+from rag.text.primitives import fold
 
 LIST_EVIDENCE = 12  # the reports of this many best sentences offer their lists
 MAX_DOCUMENTS = 4

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.answer_extractive import ExtractiveDraft
-from rag.citations import MARKER_RE
-from rag.evidence import DocumentEntry, DocumentFiles, Sentence
+from rag.answer.citations import MARKER_RE
+from rag.answer.evidence import DocumentEntry, DocumentFiles, Sentence
+from rag.answer.extractive import ExtractiveDraft
 from rag.models import Chunk, Citation
 from rag.question import Question
-from rag.text import fold
+from rag.text.primitives import fold
 
 _LATIN_TERM = re.compile(r"[a-z0-9][a-z0-9'.\-]*")
 

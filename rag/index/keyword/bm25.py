@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from rag.keyword.segment import Segment
+from rag.index.keyword.segment import Segment
 
 K1 = 1.5
 B = 0.75

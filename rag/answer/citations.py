@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from rag.models import Chunk
-from rag.text import fold, sentence_spans
+from rag.text.primitives import fold, sentence_spans
 
 
 MARKER_RE = re.compile(r"\[(\d{1,3})\]")  # a citation marker "[n]" in an answer, n its number

@@ -8,8 +8,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from rag.cues import Vocab, fold_in_place, vocab
-from rag.text import _STOPWORDS
+from rag.text.cues import Vocab, fold_in_place, vocab
+from rag.text.primitives import _STOPWORDS
 
 UnitClass = Literal["money", "percent", "count", "people", "duration", "date", "year", "multiple", "size", ""]
 DATE_UNITS = frozenset({"year", "date"})
