@@ -12,7 +12,7 @@ from ingest.budget import DEFAULT_BUDGET, Budget, BudgetExceededError, check_zip
 from ingest.clean import clean_text
 from ingest.document import LoadedDocument, StructureHints
 from ingest.normalise import normalise_chars
-from ingest.structure import markup_document_title
+from ingest.titles import markup_document_title
 from rag.errors import CorruptDocumentError
 
 # A real report's XML is a few MB; a huge compression ratio is a zip bomb.

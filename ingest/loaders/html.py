@@ -8,9 +8,9 @@ from pathlib import Path
 from ingest.budget import DEFAULT_BUDGET, Budget, check_html_depth
 from ingest.clean import clean_text
 from ingest.document import LoadedDocument, StructureHints
-from ingest.normalise import normalise_chars
 from ingest.encoding import decode_bytes
-from ingest.structure import markup_document_title
+from ingest.normalise import normalise_chars
+from ingest.titles import markup_document_title
 from rag.errors import CorruptDocumentError
 
 _BLOCKS = ("p", "li", "tr", "div", "section", "article", "blockquote", "pre", "br", "dd", "dt", "caption")

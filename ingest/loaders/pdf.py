@@ -12,7 +12,7 @@ from ingest.document import LineBox, LoadedDocument, PageLine, PageSpan, Structu
 from ingest.loaders.pdf_layout import LayoutLine, PageLayout, read_layout
 from ingest.loaders.pdf_lines import TableRow, line_boxes, marked_row, row_text, unmark, unmarked
 from ingest.ocr import OcrError, PageOcr, is_legible, needs_ocr
-from ingest.structure import is_junk_title, title_line
+from ingest.titles import is_junk_title, title_line
 from rag.errors import CorruptDocumentError
 
 logger = logging.getLogger(__name__)

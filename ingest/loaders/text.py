@@ -8,9 +8,11 @@ from pathlib import Path
 from ingest.budget import DEFAULT_BUDGET, Budget, check_markdown_depth
 from ingest.clean import clean_text, rejoin_wrapped_lines, split_front_matter
 from ingest.document import LoadedDocument, StructureHints
-from ingest.normalise import normalise_chars
 from ingest.encoding import decode_bytes
-from ingest.structure import markdown_title, ordinal_of, prefer_heading_title, table_cells, title_line
+from ingest.line_kinds import table_cells
+from ingest.normalise import normalise_chars
+from ingest.ordinals import ordinal_of
+from ingest.titles import markdown_title, prefer_heading_title, title_line
 
 # Table rows are wrapped in these while wrapped lines are re-joined, so no row is joined to its neighbours: the
 # leading "#" stops a line joining the one above, the closing "。" stops the next line joining it.
@@ -25,7 +27,7 @@ def load_markdown(path: Path, data: bytes, budget: Budget = DEFAULT_BUDGET) -> L
     """A Markdown report: front matter stripped, headings left for the structure reader.
 
     The title is the front matter's ``title``, unless the body's H1 names the report better (see
-    ``ingest.structure.prefer_heading_title``: "AI笔记15" loses to "# AI基础服务市场分析"); else the first heading,
+    ``ingest.titles.prefer_heading_title``: "AI笔记15" loses to "# AI基础服务市场分析"); else the first heading,
     the first title-like line, and the file name only as a last resort.
     """
     body, fields = split_front_matter(decode_bytes(data, path).lstrip("\ufeff"))

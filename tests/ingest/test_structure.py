@@ -10,7 +10,9 @@ import pytest
 
 import filemakers
 from ingest.loaders import load_document
-from ingest.structure import is_junk_title, ordinal_of, prefer_heading_title, read_structure
+from ingest.ordinals import ordinal_of
+from ingest.structure import read_structure
+from ingest.titles import is_junk_title, prefer_heading_title
 from rag.text.blocks import DocumentStructure, item_heads
 
 REPO = Path(__file__).resolve().parents[2]
