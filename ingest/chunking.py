@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from ingest.document import LoadedDocument
 from ingest.structure import read_structure
-from rag.text.blocks import DocumentStructure
+from rag.text.document_structure import DocumentStructure
 from rag.text.primitives import sentence_spans
 
 _SOFT_BREAKS = "，,、：: "

@@ -1,5 +1,5 @@
 """What one line of a report is, on its own: a byline, a date, page furniture, a caption, a table row, a title-like
-line; and where an item's head ends. The vocabularies come from ``rag.text.blocks.VOCABULARY``.
+line; and where an item's head ends. The vocabularies come from ``rag.text.block_words.VOCABULARY``.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import re
 
 from ingest.clean import clean_text
 from ingest.ordinals import ordinal_of
-from rag.text.blocks import VOCABULARY, is_summary_heading
+from rag.text.block_words import VOCABULARY, is_summary_heading
 from rag.text.primitives import display_width
 
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.text.blocks import VOCABULARY
-
+from rag.text.block_words import VOCABULARY
 
 _CAPTION_WORDS = frozenset(w.lower() for w in VOCABULARY["caption_words"])
 _ORDINAL_WORDS = frozenset(w.lower() for w in VOCABULARY["ordinal_words"])

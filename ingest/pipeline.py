@@ -506,7 +506,7 @@ def _prepare(
         # Tokens of each sentence, so answering never runs the Chinese tokenizer over the evidence.
         "sentence_tokens": [" ".join(tokenize(document.text[start:end])) for start, end in sentences],
         # Typed blocks (title, headings, lists, tables, bylines, page furniture) with offsets into "text":
-        # read back with rag.text.blocks.DocumentStructure.from_dict.
+        # read back with rag.text.document_structure.DocumentStructure.from_dict.
         "structure": structure.to_dict(),
         # Where each line of a PDF was drawn (rag.index.page_boxes): what shows a quote on its page.
         "boxes": boxes_record(document.line_boxes, dict(document.page_sizes)),

@@ -38,7 +38,7 @@ from __future__ import annotations
 from ingest.document import LoadedDocument
 from ingest.layout_reader import LayoutReader
 from ingest.markup_reader import MarkupReader
-from rag.text.blocks import DocumentStructure
+from rag.text.document_structure import DocumentStructure
 
 __all__ = ["read_structure"]
 

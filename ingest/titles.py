@@ -11,7 +11,6 @@ from ingest.line_kinds import JUNK_TITLE_RE, TITLE_LABEL_RE, furniture_line, is_
 from ingest.ordinals import ordinal_of
 from rag.text.primitives import display_width
 
-
 _MD_HEADING_LINE_RE = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _UNITS_RE = re.compile(r"[A-Za-z]+|\d+|[\u3400-\u9fff]+")
 

@@ -20,7 +20,7 @@ import numpy as np
 from rag.index.docfiles import read_sentence_vectors, read_sidecar
 from rag.models import Chunk, Passage
 from rag.question import Question, answer_fits
-from rag.text.blocks import DocumentStructure
+from rag.text.document_structure import DocumentStructure
 from rag.text.primitives import line_start, tokenize
 
 # Weights of the sentence score; chosen on the dev set (eval/questions/reports-dev.jsonl), see README "Figures".

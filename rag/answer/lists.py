@@ -21,7 +21,9 @@ import numpy as np
 
 from rag.answer.evidence import DENSE_WEIGHT, LEXICAL_WEIGHT, DocumentEntry, DocumentFiles, Sentence, coverage
 from rag.models import Chunk, Passage
-from rag.text.blocks import LABEL_MAX_CHARS, Item, ListShape, Span, ends_in_colon
+from rag.text.block_words import ends_in_colon
+from rag.text.blocks import Item, ListShape, Span
+from rag.text.document_structure import LABEL_MAX_CHARS
 from rag.text.primitives import fold
 
 LIST_EVIDENCE = 12  # the reports of this many best sentences offer their lists

@@ -13,7 +13,8 @@ from ingest.loaders import load_document
 from ingest.ordinals import ordinal_of
 from ingest.structure import read_structure
 from ingest.titles import is_junk_title, prefer_heading_title
-from rag.text.blocks import DocumentStructure, item_heads
+from rag.text.blocks import item_heads
+from rag.text.document_structure import DocumentStructure
 
 REPO = Path(__file__).resolve().parents[2]
 TEN_TRENDS = REPO / "corpus" / "analysys-2025-ai-industry-ten-trends.txt"

@@ -6,15 +6,9 @@ import pytest
 
 from ingest.loaders import load_document
 from ingest.structure import read_structure
-from rag.text.blocks import (
-    STRUCTURE_VERSION,
-    Block,
-    DocumentStructure,
-    Item,
-    is_summary_heading,
-    item_heads,
-    ordinal_value,
-)
+from rag.text.block_words import is_summary_heading, ordinal_value
+from rag.text.blocks import STRUCTURE_VERSION, Block, Item, item_heads
+from rag.text.document_structure import DocumentStructure
 
 REPORT = """# 云服务市场报告
 
