@@ -1,6 +1,6 @@
 """Sentence-level evidence inside retrieved passages.
 
-Sentences and their vectors are computed at ingest (see ``ingest.pipeline.sentence_units``), so scoring the
+Sentences and their vectors are computed at ingest (see ``ingest.prepare.sentence_units``), so scoring the
 sentences of the top passages at question time is a dot product, not another model call.
 """
 

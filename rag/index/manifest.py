@@ -35,7 +35,7 @@ def process_mark() -> str:
 class DocumentRecord(BaseModel):
     doc_id: str
     # Where the report sits, whatever folder the corpus or data directory is in: "corpus/<relative path>" or
-    # "uploads/<relative path>" (see ``ingest.pipeline.identity_key``). With the content hash it makes ``doc_id``.
+    # "uploads/<relative path>" (see ``ingest.identity.identity_key``). With the content hash it makes ``doc_id``.
     key: str = ""
     path: str
     source: str

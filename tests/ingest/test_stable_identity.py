@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ingest.pipeline import UPLOADS_FOLDER, run_ingest
+from ingest.identity import UPLOADS_FOLDER
+from ingest.pipeline import run_ingest
 from rag.index.lexical import LexicalIndex
 from rag.index.manifest import MANIFEST_VERSION, Manifest
 from rag.index.store import ChunkStore
