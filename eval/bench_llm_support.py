@@ -148,7 +148,8 @@ def run_stand_in(settings: Settings, questions: list, limit: int) -> list:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from eval.runner import prepare_index, read_question_set
+    from eval.corpus_index import prepare_index
+    from eval.runner import read_question_set
     from rag.embedders import make_embedder
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

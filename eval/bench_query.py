@@ -70,7 +70,8 @@ def cold_start(data_dir: Path, question: str) -> dict[str, float]:
 
 
 def run(settings: Settings, questions_path: Path, repeat: int, cold: int) -> dict[str, Any]:
-    from eval.runner import prepare_index, read_question_set
+    from eval.corpus_index import prepare_index
+    from eval.runner import read_question_set
     from rag.embedders import make_embedder
     from rag.engine import Engine
 

@@ -60,7 +60,8 @@ def collect_rows(
     progress: Callable[[str], None] | None = None,
 ) -> list[Row]:
     """Answer every question of ``sets`` (question file, corpus folder) and keep its signals and label."""
-    from eval.runner import prepare_index, read_question_set
+    from eval.corpus_index import prepare_index
+    from eval.runner import read_question_set
     from rag.embedders import make_embedder
     from rag.engine import Engine
 

@@ -43,7 +43,8 @@ TYPE_FLOORS = {"cross_lingual": ("answered", "answer_keyword"), "unanswerable": 
 
 def pooled_metrics(settings: Settings, out_dir: Path, sets: Sequence[tuple[str, str]] = POOLED_SETS) -> dict[str, Any]:
     """Answer every pooled set over its documents and aggregate all their questions together."""
-    from eval.runner import corpus_overrides, read_question_set, run_evaluation
+    from eval.corpus_index import corpus_overrides
+    from eval.runner import read_question_set, run_evaluation
 
     questions: list[Question] = []
     scores: list[dict[str, Any]] = []

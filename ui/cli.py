@@ -239,7 +239,8 @@ def evaluate(
     data_dir: DataDirOption = None,
 ) -> None:
     """Run a question set and write results.jsonl, metrics.json, report.md and report.html."""
-    from eval.runner import corpus_overrides, run_evaluation
+    from eval.corpus_index import corpus_overrides
+    from eval.runner import run_evaluation
 
     with user_errors():
         overrides = corpus_overrides(corpus, data_dir)
@@ -262,7 +263,7 @@ def calibrate(
     was fitted for and its cross-validated figures are written to the model file.
     """
     from eval.calibrate import calibrate as fit_abstainer
-    from eval.runner import corpus_data_dir
+    from eval.corpus_index import corpus_data_dir
     from rag.answer.abstain import DEFAULT_MODEL_PATH
 
     with user_errors():

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from eval.external_split import EXTERNAL_DIR, document_halves
 from eval.metrics import aggregate, score_record
 from eval.questions import Question
-from eval.runner import corpus_data_dir
+from eval.corpus_index import corpus_data_dir
 
 EXTERNAL_DOCS = EXTERNAL_DIR / "docs"
 

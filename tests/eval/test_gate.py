@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 from eval.metrics import ANSWERABLE_METRICS
-from eval.runner import check_gate, collect_failures, thresholds_from_metrics
+from eval.failures import collect_failures
+from eval.thresholds import check_gate, thresholds_from_metrics
 from eval.questions import Question
 
 DEV_SET = Path("eval/questions/reports-dev.jsonl")
