@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any, get_args
 
 from rag.answer.evidence import Sentence
-from rag.question import Kind, Question, answer_fits
+from rag.answer.fits import answer_fits
+from rag.question import Kind, Question
 from rag.text.primitives import cjk_ratio, fold, tokenize
 from rag.text.specificity import specific_share, specificity
 

@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
+from rag.answer.fits import answer_fits
 from rag.index.docfiles import read_sentence_vectors, read_sidecar
 from rag.models import Chunk, Passage
-from rag.question import Question, answer_fits
+from rag.question import Question
 from rag.text.document_structure import DocumentStructure
 from rag.text.primitives import line_start, tokenize
 

@@ -92,6 +92,12 @@ def cjk_ratio(text: str) -> float:
     return len(_CJK_RE.findall(text)) / letters if letters else 0.0
 
 
+def is_han(ch: str) -> bool:
+    """Whether a character is a Han ideograph (the CJK unified blocks and the compatibility block)."""
+    o = ord(ch)
+    return 0x3400 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF
+
+
 def detect_language(text: str) -> str:
     """'zh-Hant', 'zh' or 'en' from a sample of the text."""
     sample = text[:20000]

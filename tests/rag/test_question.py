@@ -12,10 +12,15 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import rag.answer.fits as fits_module
+import rag.entities as entities_module
+import rag.followup as followup_module
 import rag.question as question_module
+import rag.question_problems as problems_module
 import rag.text.cues as cues
 import rag.text.figures as figures_module
-from rag.question import analyse, answer_fits, search_text
+from rag.answer.fits import answer_fits
+from rag.question import analyse, search_text
 from rag.text.figures import Figure, find_figures
 
 
@@ -550,7 +555,11 @@ def test_every_vocabulary_section_has_words_in_both_languages():
         assert unit in data["units"]
 
 
-@pytest.mark.parametrize("module", [question_module, cues, figures_module], ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "module",
+    [question_module, followup_module, problems_module, entities_module, fits_module, cues, figures_module],
+    ids=lambda m: m.__name__,
+)
 def test_the_module_holds_no_chinese_cue_words_outside_its_docstrings_and_comments(module):
     tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
     docstrings = {
