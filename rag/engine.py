@@ -8,31 +8,29 @@
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
-from rag.answer.abstain import Abstainer, Decision, measure_signals
-from rag.answer.evidence import DocumentFiles, Sentence, rerank_by_evidence, score_sentences
+from rag.answer.abstain import Abstainer
+from rag.answer.evidence import DocumentFiles
 from rag.answer.extractive import ExtractiveDraft, compose_extractive
+from rag.answer.gather import Gathered, Gatherer
 from rag.answer.messages import problem_text, refusal_text
 from rag.answer.structured import (
-    Subject,
-    SubjectEvidence,
     compose_comparison,
     compose_list,
     compose_summary,
     comparison_subjects,
     join_drafts,
-    named_reports,
     report_names,
     topic_query,
 )
+from rag.documents import continuation_in, match_documents
 from rag.embedders import Embedder, make_embedder
-from rag.errors import EmptyIndexError, LLMUnavailableError, ReportQAError
+from rag.errors import EmptyIndexError, LLMUnavailableError
 from rag.index.lexical import LexicalIndex
 from rag.index.manifest import DocumentRecord, Manifest
 from rag.index.mirror import Mirror
@@ -42,27 +40,11 @@ from rag.models import Answer, Chunk, Passage
 from rag.question import Question, analyse, previous_questions, search_text
 from rag.retrieve.hybrid import HybridRetriever, Retrieval, make_reranker
 from rag.settings import Settings
-from rag.text.primitives import fold
 
 logger = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
 Mode = Literal["extractive", "llm"]
-_SENTENCE_ENDS = tuple("。！？；.!?;…”」\"")
-_CONTINUATION_END_RE = re.compile(r"[。！？；!?;…]|\n")
-
-
-@dataclass
-class Gathered:
-    """The evidence for one question: ranked passages, their scored sentences and the abstainer's decision."""
-
-    passages: list[Passage]
-    sentences: list[Sentence]
-    decision: Decision
-    timings: dict[str, float]
-    query_vector: Any = None
-    translated: tuple[str, ...] = ()  # the question's words in the reports' other language
-    groups: list = field(default_factory=list)  # the question's weighted terms (see LexicalIndex.term_groups)
 
 
 @dataclass(frozen=True)
@@ -93,6 +75,8 @@ class Engine:
         self._llm_lock = threading.Lock()
         self._mirror = Mirror(settings) if settings.store.chroma_url else None  # the server holds the index
         self.abstainer = Abstainer.load(embedder.name, settings.answer.refusal_threshold)
+        self._gatherer = Gatherer(settings.retrieval, self.retrieve, lambda: self.lexical, self.files, self.abstainer,
+                                  reranked=self._reranker is not None)
         self.refresh()
         if settings.llm.configured:
             # The LLM client's imports (llama-index, openai) take seconds: pay them now, not at the first answer.
@@ -150,21 +134,7 @@ class Engine:
         Raises:
             ReportQAError: a name matches no document.
         """
-        ids = []
-        records = self.documents()
-        for name in names:
-            key = name.strip().casefold()
-            exact = [
-                r.doc_id
-                for r in records
-                if key in (r.doc_id, r.title.casefold(), r.source.casefold(), r.source.rsplit("/", 1)[-1].casefold())
-            ]
-            partial = [r.doc_id for r in records if key in r.title.casefold() or key in r.source.casefold()]
-            found = exact or partial
-            if not found:
-                raise ReportQAError(f"no document in the index matches {name!r}; see `reportqa status`")
-            ids.extend(found)
-        return list(dict.fromkeys(ids))
+        return match_documents(self.documents(), names)
 
     def neighbours(self, chunk: Chunk) -> tuple[Chunk | None, Chunk | None]:
         """The chunks just before and after ``chunk`` in its document."""
@@ -179,27 +149,9 @@ class Engine:
         return before, after
 
     def continuation(self, chunk: Chunk, limit: int = 200) -> str:
-        """The words that finish a passage cut mid-thought, from the document text right after it, or "".
-
-        A sentence cut in the middle (a very long one) is finished up to its end; a lead-in that ends the passage
-        ("关注点越来越务实：") gets the lines it introduces, up to ``limit`` characters and the next heading.
-        """
-        text = self.source_text(chunk.doc_id) or ""
-        tail = text[chunk.end : chunk.end + limit]
-        stripped = chunk.text.rstrip()
-        if stripped.endswith(("：", ":")):
-            heading = tail.find("\n#")
-            tail = tail if heading < 0 else tail[:heading]
-            cut = tail.rfind("\n") if chunk.end + limit < len(text) and heading < 0 else len(tail)
-            return tail[:cut].rstrip() if cut > 0 else ""
-        if stripped.endswith(_SENTENCE_ENDS):
-            return ""
-        # Only a sentence that runs on in the same line was cut; a chunk that ends at a line break is complete.
-        end = _CONTINUATION_END_RE.search(tail)
-        if end is None:  # still no end within the limit: up to the last comma
-            comma = max(tail.rfind(mark) for mark in "，,、；")
-            return tail[: comma + 1] if comma > 0 else ""
-        return tail[: end.end()] if end.group(0) != "\n" else ""
+        """The words that finish a passage cut mid-thought, from the document text right after it, or "" (see
+        ``rag.documents.continuation_in``)."""
+        return continuation_in(self.source_text(chunk.doc_id) or "", chunk, limit)
 
     def source_text(self, doc_id: str) -> str | None:
         """The cleaned text of a document, which every offset refers to."""
@@ -270,10 +222,11 @@ class Engine:
         if not refused and mode == "llm":
             answerer = self._llm_answerer()
             try:
-                listed = (compose_list(named, found.sentences, found.passages, self.files, found.query_vector, found.groups,
-                                       self._names()) if asked.kind == "list" else None)
+                listed = (compose_list(named, found.sentences, found.passages, self.files, found.query_vector,
+                                       found.groups, self._names()) if asked.kind == "list" else None)
                 items = listed.citations if listed is not None else ()
-                for kind, payload in answerer.stream(asked.text, passages[:top_k], chinese, self._continuation(), items):
+                streamed = answerer.stream(asked.text, passages[:top_k], chinese, self._continuation(), items)
+                for kind, payload in streamed:
                     if kind == "delta":
                         yield AnswerEvent("delta", payload)
                     elif payload.refused:
@@ -310,14 +263,16 @@ class Engine:
         subjects = comparison_subjects(asked, titles, names) if asked.kind == "comparison" else []
         if subjects:
             topic = topic_query(asked, search_query, subjects)
-            return compose_comparison(asked, [self._evidence_on(asked, topic, s, found) for s in subjects], self.files)
+            evidence = [self._gatherer.evidence_on(asked, topic, s, found) for s in subjects]
+            return compose_comparison(asked, evidence, self.files)
         if asked.kind == "summary" and len(titles) > 1:
-            found = self._within_named(asked, search_query, found, names)
+            found = self._gatherer.within_named(asked, search_query, found, names)
         if not found.decision.answer:
             return None
         draft = None
         if asked.kind == "list":
-            draft = compose_list(asked, found.sentences, found.passages, self.files, found.query_vector, found.groups, names)
+            draft = compose_list(asked, found.sentences, found.passages, self.files, found.query_vector, found.groups,
+                                 names)
         elif asked.kind == "summary":
             draft = compose_summary(asked, found.sentences, self.files, found.query_vector, found.groups, names)
             # A summary of a topic the report sets out as a list (its trends, its challenges) names those items too.
@@ -341,75 +296,15 @@ class Engine:
             names.append((doc_id, self._report_names[doc_id]))
         return names
 
-    def _within_named(
-        self, asked: Question, search_query: str, found: Gathered, names: Sequence[tuple[str, str]]
-    ) -> Gathered:
-        """The evidence for a summary of the one report the question names ("summarize the startup report's…",
-        "易观怎么总结…"): a search of that report alone for the question's topic, judged by the abstainer on its own.
-        A search of the whole shelf may hold few of that report's sentences and much of others'. (A list is already
-        chosen among the named report's lists, and its outline is led by the very title a topic search drops.)"""
-        named = named_reports(asked, names)
-        if len(named) != 1:
-            return found
-        subject = Subject(dict(names)[named[0]], named[0])
-        own = self.gather(asked, topic_query(asked, search_query, [subject]), self.settings.retrieval.top_k, named)
-        return own if own.decision.answer else found
-
-    def _evidence_on(self, asked: Question, search_query: str, subject: Subject, found: Gathered) -> SubjectEvidence:
-        """The evidence on one subject of a comparison: for a report, a search of that report alone, which the
-        abstainer must find to answer; for a name, the sentences of the evidence that mention it."""
-        if subject.doc_id is None:
-            return SubjectEvidence(subject, self._mentions(asked, search_query, subject, found.sentences) or None)
-        own = self.gather(asked, search_query, self.settings.retrieval.top_k, [subject.doc_id])
-        if not own.decision.answer:
-            return SubjectEvidence(subject, None)
-        return SubjectEvidence(subject, own.sentences, own.passages, own.query_vector, own.groups)
-
-    def _mentions(self, asked: Question, search_query: str, subject: Subject, sentences: Sequence[Sentence]) -> list:
-        """The evidence sentences that mention a named subject. When the question's evidence names it nowhere, a
-        search led by the name looks again, so that "the reports say nothing" is said only when they do not. When
-        only a heading, a table header or a lead-in names it, the sentences after it in the same passage speak of it."""
-        mentions = _mentioning(sentences, subject.forms)
-        if not mentions:
-            sentences = self.gather(asked, f"{subject.label} {search_query}", self.settings.retrieval.top_k).sentences
-            mentions = _mentioning(sentences, subject.forms)
-        if mentions and all(s.label for s in mentions):
-            heads = {(m.passage.chunk.id, m.start) for m in mentions}
-            mentions += [s for s in sentences if not s.label
-                         and any(s.passage.chunk.id == chunk and s.start > start for chunk, start in heads)]
-        return mentions
-
     def gather(
         self, asked: Question, search_query: str, top_k: int, doc_ids: Sequence[str] | None = None
     ) -> Gathered:
         """Retrieve passages, score their sentences as evidence, and decide whether they answer the question."""
-        started = time.perf_counter()
-        settings = self.settings.retrieval
-        rerank = settings.evidence_rerank and self._reranker is None
-        pool_size = max(settings.passages, top_k, settings.evidence_pool if rerank else 0)
-        retrieval = self.retrieve(search_query, k=pool_size, doc_ids=doc_ids, chinese=asked.lang == "zh")
-        timings = dict(retrieval.timings)
-        timings["retrieve_ms"] = _ms(started)
-        evidence_started = time.perf_counter()
-        tokens = retrieval.query_tokens
-        groups = (self.lexical.term_groups(tokens, retrieval.translated) if self.lexical is not None
-                  else [(1.0, frozenset({t})) for t in dict.fromkeys(tokens)])
-        pool = score_sentences(retrieval.passages, retrieval.query_vector, groups, self.files, asked)
-        passages = retrieval.passages
-        if rerank:
-            passages = rerank_by_evidence(passages, pool, settings.evidence_rerank_weight)
-        passages = passages[: max(settings.passages, top_k)]
-        kept = {p.chunk.id: p for p in passages[:top_k]}
-        # The answer draws on the top_k passages only; their sentences keep the (re)ranked passage objects.
-        sentences = [replace(s, passage=kept[s.passage.chunk.id]) for s in pool if s.passage.chunk.id in kept]
-        signals = measure_signals(asked, sentences, passages, tokens, self.lexical, timings)
-        decision = self.abstainer.decide(signals)
-        timings["evidence_ms"] = _ms(evidence_started)
-        timings["answerable"] = round(decision.probability, 4)
-        return Gathered(passages, sentences, decision, timings, retrieval.query_vector, tuple(retrieval.translated),
-                        groups)
+        return self._gatherer.gather(asked, search_query, top_k, doc_ids)
 
-    def _search_query(self, asked: Question, history: Sequence[Any], mode: Mode, notices: list[str]) -> tuple[Mode, str]:
+    def _search_query(
+        self, asked: Question, history: Sequence[Any], mode: Mode, notices: list[str]
+    ) -> tuple[Mode, str]:
         """The answer mode that will be used and the text to retrieve with (a follow-up carries its subject)."""
         if mode == "llm" and not self.settings.llm.configured:
             notices.append("No LLM endpoint is configured (REPORTQA_LLM_BASE_URL, REPORTQA_LLM_MODEL); "
@@ -453,10 +348,6 @@ def _pieces(text: str, size: int = 12) -> Iterator[str]:
 
 def _ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000.0, 2)
-
-
-def _mentioning(sentences: Sequence[Sentence], forms: frozenset[str]) -> list[Sentence]:
-    return [s for s in sentences if any(form in fold(s.text) for form in forms)]
 
 
 __all__ = ["Answer", "AnswerEvent", "Engine", "Passage"]

@@ -1,5 +1,6 @@
 """The answer stage: from the retrieved passages to an ``Answer``.
 
+- ``gather``: the evidence for a question (passages retrieved, sentences scored, the abstainer's decision).
 - ``fits``: whether a sentence can carry the kind of answer a question asks for.
 - ``evidence``: every sentence of the passages scored in the context of its block; passages reordered by it.
 - ``abstain``: refuse or answer, from a fitted model over measured signals (``abstainer.json`` beside it).
