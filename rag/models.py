@@ -140,7 +140,9 @@ class Answer(BaseModel):
     timings: dict[str, float] = {}
     notices: list[str] = Field(default_factory=list, description="Things the user should know, e.g. a fallback.")
     lang: str = "zh"
-    signals: dict[str, float] = Field(default_factory=dict, description="What the abstainer measured (rag.answer.abstain).")
+    signals: dict[str, float] = Field(
+        default_factory=dict, description="What the abstainer measured (rag.answer.abstain)."
+    )
     support: list[SentenceSupport] = Field(
         default_factory=list, description="Per sentence of an LLM answer: supported by its sources or not."
     )

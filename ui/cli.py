@@ -116,7 +116,9 @@ def ask(
     question: Annotated[str, typer.Argument(help="The question, in Chinese or English.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the answer record as JSON.")] = False,
     mode: Annotated[Optional[str], typer.Option(help="extractive (default) or llm.")] = None,
-    top_k: Annotated[Optional[int], typer.Option("--top-k", min=1, max=50, help="Passages the answer may cite.")] = None,
+    top_k: Annotated[
+        Optional[int], typer.Option("--top-k", min=1, max=50, help="Passages the answer may cite.")
+    ] = None,
     doc: Annotated[Optional[list[str]], typer.Option("--doc", help="Only these documents (title or path).")] = None,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -189,7 +191,9 @@ def serve(
     host: Annotated[Optional[str], typer.Option(help="Interface to bind (default 127.0.0.1).")] = None,
     port: Annotated[Optional[int], typer.Option(help="Port (default 7860).")] = None,
     auth: Annotated[Optional[str], typer.Option(help="user:password, required for a non-loopback host.")] = None,
-    insecure_no_auth: Annotated[bool, typer.Option("--insecure-no-auth", help="Serve a non-loopback host without auth.")] = False,
+    insecure_no_auth: Annotated[
+        bool, typer.Option("--insecure-no-auth", help="Serve a non-loopback host without auth.")
+    ] = False,
     ssl_certfile: Annotated[Optional[Path], typer.Option(help="PEM certificate: serve over HTTPS.")] = None,
     ssl_keyfile: Annotated[Optional[Path], typer.Option(help="PEM private key of that certificate.")] = None,
     users: Annotated[Optional[Path], typer.Option(
@@ -255,7 +259,9 @@ def evaluate(
 
 @app.command()
 def calibrate(
-    out: Annotated[Optional[Path], typer.Option("--out", help="Model file (default: rag/answer/abstainer.json).")] = None,
+    out: Annotated[
+        Optional[Path], typer.Option("--out", help="Model file (default: rag/answer/abstainer.json).")
+    ] = None,
 ) -> None:
     """Fit the abstainer (when to say the reports do not answer) on the pooled development sets.
 
@@ -319,7 +325,8 @@ def _progress_bar(enabled: bool) -> Iterator[Callable[[int, int, str], None] | N
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     with Progress(
-        TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
+        TextColumn("embedding"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}"),
         console=err, transient=True,
     ) as bar:
         task = bar.add_task("", total=None)
