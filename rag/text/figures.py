@@ -101,12 +101,7 @@ def _read_figure(folded: str, m: re.Match[str], v: Vocab) -> _Found | None:
     if _is_excluded(folded, m, v, after_currency=currency is not None):
         return None
 
-    if digits:
-        value = float(digits.replace(",", ""))
-    elif m.group("zh"):
-        value = zh_value(m.group("zh"), v)
-    else:
-        value = _en_value(m.group("en"), v)
+    value = _numeral_value(m, v)
     if value is None:
         return None
 
@@ -169,6 +164,15 @@ def _read_figure(folded: str, m: re.Match[str], v: Vocab) -> _Found | None:
     if unit in ("year", "date"):
         return _Found(start, end, value, unit)
     return _Found(start, end, value * scale, unit, scale)
+
+
+def _numeral_value(m: re.Match[str], v: Vocab) -> float | None:
+    """The value the numeral matched by ``m`` writes: in digits, in Chinese numerals or in English words."""
+    if m.group("ar"):
+        return float(m.group("ar").replace(",", ""))
+    if m.group("zh"):
+        return zh_value(m.group("zh"), v)
+    return _en_value(m.group("en"), v)
 
 
 def _is_year(digits: str) -> bool:
