@@ -51,12 +51,14 @@ ITEM_EVIDENCE_MAX_CHARS = 600  # an item this long or shorter also quotes the be
 COMPARISON_SENTENCES = 4
 JOINED_NAME_MAX_CHARS = 8
 # "A和B": two runs of Han characters (or Latin words) around the conjunction.
-_JOINED_RE = re.compile(r"([\u4e00-\u9fffA-Za-z0-9]+)(和|与|與|跟|同)([\u4e00-\u9fffA-Za-z0-9]+)")
+_JOINING_WORDS = "和|与|與|跟|同"
+_JOINED_RE = re.compile(rf"([\u4e00-\u9fffA-Za-z0-9]+)({_JOINING_WORDS})([\u4e00-\u9fffA-Za-z0-9]+)")
 # Words a name does not run across: what sits before it ("维也纳的", "文章里", "对于"), and what follows it ("的稻米",
 # "在使用人数", "各有", "分别", "有什么", "相比", "之间").
 _NAME_BEFORE_RE = re.compile(r"的|里|裡|之中|对于|對於|对|對|在|把|将|將|比较|比較|对比|對比|请|請|说|說")
 _NAME_AFTER_RE = re.compile(r"的|在|各|分别|分別|有|之|相|哪|谁|誰|怎|如|是|对|對|都|上|从|從|两|兩|这|這|那|等")
-_CONJUNCTION_RE = re.compile(r"and|or|vs\.?|versus|和|与|與|跟|同|及|或|、|,|，")
+# What joins two compared names among several: the words above, English ones, and a list's separators.
+_CONJUNCTION_RE = re.compile(rf"and|or|vs\.?|versus|{_JOINING_WORDS}|及|或|、|,|，")
 _ACRONYM_PLURAL_RE = re.compile(r"[A-Z]{2,}s")
 COMPARISON_LEAD_SENTENCES = 1  # before the items of a list that sets the subject's view out
 # A list marker that numbers nothing ("-", "•"): an item with only this gets the answer's own number.

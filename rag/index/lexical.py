@@ -164,11 +164,12 @@ class LexicalIndex:
 
 
 def _known_words(token: str, vocabulary: dict[str, float], shortest: int = 2) -> list[str]:
-    """The known words of at least ``shortest`` characters inside ``token``, longest first from left to right."""
+    """The known words of at least ``shortest`` characters inside ``token``, a word ``vocabulary`` does not hold,
+    longest first from left to right."""
     words, start = [], 0
     while start <= len(token) - shortest:
-        end = next((end for end in range(len(token), start + shortest - 1, -1)
-                    if (end - start < len(token)) and token[start:end] in vocabulary), None)
+        end = next((end for end in range(len(token), start + shortest - 1, -1) if token[start:end] in vocabulary),
+                   None)
         if end is None:
             start += 1
         else:

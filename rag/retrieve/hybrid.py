@@ -123,7 +123,7 @@ class HybridRetriever:
                                (other, self.settings.translated_weight * vocabulary)], fusion)
         if fusion == "rrf":
             own = [(chunk, score) for chunk, score in dense if chunk.lang.startswith("zh") == chinese]
-            passages = _with_leaders(passages, [own], k)
+            passages = _with_leaders(passages, own, k)
         if self.reranker is not None and passages:
             passages = self.reranker.rerank(query, passages)
         timings["fuse_ms"] = _ms(started)
@@ -180,13 +180,13 @@ class HybridRetriever:
         ]
 
 
-def _with_leaders(passages: list[Passage], dense_lists: list[list[tuple[Chunk, float]]], k: int) -> list[Passage]:
+def _with_leaders(passages: list[Passage], dense: list[tuple[Chunk, float]], k: int) -> list[Passage]:
     """``passages`` with the ``DENSE_LEADERS`` nearest chunks by meaning inside the first ``k``. Keyword search
     weighs more in the fusion, so a chunk that only the dense search finds, even first, ranked below every keyword
     hit ("美國南北戰爭於何時正式結束" over "南軍全數投降，戰事宣告結束") and never reached the evidence; inside the pool,
     the evidence scoring judges it like any other. The caller passes chunks in the question's language only: the
     nearest chunk in the other language is as often a near miss that makes an off-topic question look answerable."""
-    leaders = {chunk.id for dense in dense_lists for chunk, _ in dense[:DENSE_LEADERS]}
+    leaders = {chunk.id for chunk, _ in dense[:DENSE_LEADERS]}
     late = [p for p in passages[k:] if p.chunk.id in leaders]
     if not late:
         return passages

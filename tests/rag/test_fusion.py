@@ -15,7 +15,7 @@ def test_the_nearest_chunks_by_meaning_enter_the_pool_that_keyword_hits_fill():
     fused = [Passage(rank=i + 1, score=1.0 / (i + 1), chunk=_chunk(i)) for i in range(32)]
     dense = [(_chunk(31), 0.9), (_chunk(30), 0.8), (_chunk(0), 0.7)]
 
-    pool = _with_leaders(fused, [dense], k=15)
+    pool = _with_leaders(fused, dense, k=15)
 
     leaders = {f"c{31 - i}" for i in range(DENSE_LEADERS)}
     assert leaders <= {p.chunk.id for p in pool[:15]}
@@ -27,4 +27,4 @@ def test_the_nearest_chunks_by_meaning_enter_the_pool_that_keyword_hits_fill():
 
 def test_a_pool_that_already_holds_the_nearest_chunks_is_unchanged():
     fused = [Passage(rank=i + 1, score=1.0 / (i + 1), chunk=_chunk(i)) for i in range(20)]
-    assert _with_leaders(fused, [[(_chunk(3), 0.9), (_chunk(1), 0.8)]], k=15) == fused
+    assert _with_leaders(fused, [(_chunk(3), 0.9), (_chunk(1), 0.8)], k=15) == fused
