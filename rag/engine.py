@@ -17,7 +17,7 @@ from typing import Any, Literal
 from rag.answer.abstain import Abstainer
 from rag.answer.evidence import DocumentFiles
 from rag.answer.extractive import ExtractiveDraft, compose_extractive
-from rag.answer.gather import Gathered, Gatherer
+from rag.answer.gather import Gathered, Gatherer, elapsed_ms
 from rag.answer.messages import problem_text, refusal_text
 from rag.answer.structured import (
     compose_comparison,
@@ -247,8 +247,8 @@ class Engine:
             text = refusal_text(chinese)
             yield AnswerEvent("delta", text)
             answer = Answer(question=asked.text, text=text, refused=True, mode=mode)
-        timings["answer_ms"] = timings.get("evidence_ms", 0.0) + _ms(answer_started)
-        timings["total_ms"] = _ms(started)
+        timings["answer_ms"] = timings.get("evidence_ms", 0.0) + elapsed_ms(answer_started)
+        timings["total_ms"] = elapsed_ms(started)
         update = {"passages": passages, "timings": timings, "notices": notices + answer.notices,
                   "lang": asked.lang, "question": asked.text, "signals": found.decision.signals,
                   "citations": with_boxes(answer.citations, self.page_boxes.get)}
@@ -344,10 +344,6 @@ class Engine:
 def _pieces(text: str, size: int = 12) -> Iterator[str]:
     for i in range(0, len(text), size):
         yield text[i : i + size]
-
-
-def _ms(started: float) -> float:
-    return round((time.perf_counter() - started) * 1000.0, 2)
 
 
 __all__ = ["Answer", "AnswerEvent", "Engine", "Passage"]

@@ -74,7 +74,7 @@ class Gatherer:
         pool_size = max(settings.passages, top_k, settings.evidence_pool if rerank else 0)
         retrieval = self._retrieve(search_query, k=pool_size, doc_ids=doc_ids, chinese=asked.lang == "zh")
         timings = dict(retrieval.timings)
-        timings["retrieve_ms"] = _ms(started)
+        timings["retrieve_ms"] = elapsed_ms(started)
         evidence_started = time.perf_counter()
         tokens = retrieval.query_tokens
         lexical = self._lexical()
@@ -90,7 +90,7 @@ class Gatherer:
         sentences = [replace(s, passage=kept[s.passage.chunk.id]) for s in pool if s.passage.chunk.id in kept]
         signals = measure_signals(asked, sentences, passages, tokens, lexical, timings)
         decision = self.abstainer.decide(signals)
-        timings["evidence_ms"] = _ms(evidence_started)
+        timings["evidence_ms"] = elapsed_ms(evidence_started)
         timings["answerable"] = round(decision.probability, 4)
         return Gathered(passages, sentences, decision, timings, retrieval.query_vector, tuple(retrieval.translated),
                         groups)
@@ -138,5 +138,6 @@ def _mentioning(sentences: Sequence[Sentence], forms: frozenset[str]) -> list[Se
     return [s for s in sentences if any(form in fold(s.text) for form in forms)]
 
 
-def _ms(started: float) -> float:
+def elapsed_ms(started: float) -> float:
+    """Milliseconds since ``started`` (a ``time.perf_counter()`` reading), to two decimals: a timing of an answer."""
     return round((time.perf_counter() - started) * 1000.0, 2)
