@@ -84,6 +84,11 @@ def _of_the_body(doc: DocumentEntry | None, sentence: Sentence) -> bool:
     return len(text) < SUMMARY_MIN_CHARS or doc.text.count(text) < 2
 
 
+def _says_anything(text: str) -> bool:
+    """Whether a sentence has a word to show: not only markup ("**" left after a full stop that closes bold)."""
+    return any(ch.isalnum() for ch in display_sentence(text))
+
+
 def _states_something(text: str) -> bool:
     """A sentence a summary can use: not a lead-in ("参数规模扩张：") nor a fragment of a few characters."""
     stripped = display_sentence(text).strip()
@@ -131,7 +136,8 @@ def _report_sentences(
                     break
                 chunk = doc.chunk_holding(s_start, s_end, example[doc_id].passage.chunk)
                 block = doc.structure.block_at(s_start)
-                if chunk is None or doc.structure.is_label(s_start, s_end) or (block and block.kind not in PROSE):
+                if (chunk is None or doc.structure.is_label(s_start, s_end) or (block and block.kind not in PROSE)
+                        or not _says_anything(doc.text[s_start:s_end])):
                     continue
                 dense = float(np.asarray(doc.vectors[index], dtype=np.float32) @ query)
                 lexical = coverage(doc.sentence_tokens(index), groups, total)

@@ -394,3 +394,31 @@ def test_a_summary_of_one_named_report_quotes_each_of_its_points_once(storage):
     said = [phrase for phrase in ("容量电价", "分摊方式", "峰谷价差", "补偿标准", "容量租赁") if phrase in answer.text]
     assert len(said) >= 4, answer.text
     assert all(answer.text.count(phrase) == 1 for phrase in said), answer.text
+
+
+BOLD_SUMMARY = """# 2026年仓储机器人观察
+
+## 核心洞察
+
+**仓储机器人的出货量今年增长了百分之四十，增速为五年来最高。**
+
+**租赁模式让中小仓库第一次用得起机器人，订单数翻了一番。**
+
+**行业利润率仍然偏低，价格战还会持续一到两年。**
+
+## 市场规模
+
+国内仓储机器人市场规模达到两百亿元，头部五家企业占据六成份额。
+"""
+
+
+def test_a_summary_quotes_no_line_that_is_only_markup(tmp_path_factory):
+    """A full stop inside bold text left its closing "**" as a sentence of its own, and the summary showed it as an
+    empty bullet with a citation ("-  [9]")."""
+    shelf = _shelf(tmp_path_factory, "bold", {"robots.md": BOLD_SUMMARY, "mobility.md": MOBILITY})
+    answer = shelf.ask("总结一下2026年仓储机器人观察的核心观点")
+    assert not answer.refused, answer.text
+    for line in answer.text.splitlines():
+        words = re.sub(r"\[\d+\]|^\s*(?:[-*•]|\d+\.)\s*", "", line)
+        assert not line.strip() or re.search(r"\w", words), answer.text
+    assert any("租赁模式" in q for q in _cited_quotes(answer)), answer.text
