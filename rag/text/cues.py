@@ -77,6 +77,18 @@ def _cue(cue: str, placeholders: dict[str, str]) -> str:
     return (_CLAUSE_START if anchored_start else "") + _GAP.join(parts) + (_AT_END if anchored_end else "")
 
 
+def _several(numerals: dict) -> str:
+    """A numeral of two or more ("三", "两", "十二", "7", "seven"): "哪三条", "which seven" ask for that many things."""
+    zh = {fold(k): int(v) for k, v in numerals["zh"]["digits"].items()}
+    tens = [fold(k) for k, v in numerals["zh"]["multipliers"].items() if int(v) == 10]
+    en = [fold(k) for k, v in numerals["en"]["words"].items() if int(v) >= 2]
+    zh_two_up = "".join(k for k, v in zh.items() if v >= 2)
+    zh_all = "".join(zh)
+    digits = r"(?<!\d)(?:[2-9]|[1-9]\d)(?![\d.,])"  # not a year or a figure: "what 2024 revenue", "which 3.5"
+    return (f"(?:[{zh_two_up}]|[{zh_all}]?(?:{'|'.join(tens)})[{zh_all}]?|{digits}|"
+            f"(?<![{LATIN}])(?:{'|'.join(sorted(en, key=len, reverse=True))})(?![{LATIN}]))")
+
+
 def _cues(node: dict, placeholders: dict[str, str]) -> re.Pattern[str]:
     cues = [c for lang in ("zh", "en") for c in node.get(lang, [])]
     return re.compile("|".join(f"(?:{_cue(str(c), placeholders)})" for c in cues) or "(?!)")
@@ -148,7 +160,8 @@ def vocab() -> Vocab:
         # "Which company makes the H100?": a noun then a verb, which a determiner follows.
         f"(?!\\s+{_alternation(_words(data['determiners']))})"
     )
-    placeholders = {"classifier": _alternation(zh_classifiers + _words(data["percent"]["tenths"])), "plural": plural}
+    placeholders = {"classifier": _alternation(zh_classifiers + _words(data["percent"]["tenths"])), "plural": plural,
+                    "several": _several(data["numerals"])}
     unit_of_word = _unit_words(data)
     numbers = _number_patterns(data, unit_of_word)
     s_words_all = set(_STOPWORDS) | question_words

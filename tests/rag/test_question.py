@@ -80,6 +80,13 @@ def test_a_mixed_chinese_question_is_chinese_though_most_of_its_letters_are_lati
         ("Which vector databases does the report mention?", "list"),
         ("What are the main risks for model vendors?", "list"),
         ("List the open-source models in the report.", "list"),
+        # "which" with a number of two or more asks for that many things; "哪一年" or "which 3.5" does not.
+        ("莱茵河在三角洲分给了哪三条支流？", "list"),
+        ("哪两家公司的份额最高？", "list"),
+        ("Which three rivers does the Rhine split into?", "list"),
+        ("Name two risks the report sees.", "list"),
+        ("哪一年公司成立？", "date"),
+        ("What 2024 revenue did the company report?", "figure"),
         # figure
         ("2025年中国AI手机出货量是多少台？", "figure"),
         ("ChatGPT Enterprise的价格？", "figure"),
