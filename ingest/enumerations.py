@@ -39,6 +39,8 @@ _EN_NOT_ITEM = frozenset((
     "including", "followed", "then", "so", "because", "although", "though", "as", "by", "for", "from", "to", "into",
     "through", "after", "before", "between", "since", "until", "if", "it", "they", "he", "she", "we", "this",
     "these", "those", "there", "however", "also", "not", "both", "either", "neither", "such", "each",
+    "then", "via", "across", "along", "over", "under", "within", "against", "toward", "towards", "upon", "onto",
+    "around", "beyond", "behind", "below", "above", "past", "of", "in", "on", "at", "than",
 ))
 
 
@@ -128,7 +130,8 @@ def _english(sentence: str) -> list[tuple[int, int]]:
 
 
 def _english_run(sentence: str) -> list[tuple[int, int]]:
-    cuts = [m.start() for m in _EN_COMMA_RE.finditer(sentence)]
+    asides = _aside_spans(sentence)
+    cuts = [m.start() for m in _EN_COMMA_RE.finditer(sentence) if not any(a < m.start() < b for a, b in asides)]
     if len(cuts) < 1:
         return []
     bounds = [0, *[c + 1 for c in cuts]]
@@ -137,15 +140,15 @@ def _english_run(sentence: str) -> list[tuple[int, int]]:
         run = [first]
         for index in range(first + 1, len(segments)):
             a, b = segments[index]
-            words = sentence[a:b].strip()
+            words = _without_asides(sentence[a:b]).strip()
             join = _EN_INNER_JOIN_RE.search(words)
             if _EN_LAST_RE.match(words) or join is not None:
-                if join is not None and len(words[: join.start()].split()) > MAX_EN_ITEM_WORDS:
+                if join is not None and _word_count(words[: join.start()]) > MAX_EN_ITEM_WORDS:
                     run = []
                 else:
                     run.append(index)
                 break
-            if len(words.split()) > MAX_EN_ITEM_WORDS:
+            if _word_count(words) > MAX_EN_ITEM_WORDS:
                 run = []
                 break
             run.append(index)
@@ -155,6 +158,40 @@ def _english_run(sentence: str) -> list[tuple[int, int]]:
         if len(spans) >= MIN_ITEMS:
             return spans
     return []
+
+
+def _aside_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of the bracketed asides in ``text`` ("(6/9 of total discharge)"), outermost, brackets included."""
+    spans, depth, opened = [], 0, 0
+    for index, ch in enumerate(text):
+        if ch in "([":
+            if depth == 0:
+                opened = index
+            depth += 1
+        elif ch in ")]" and depth > 0:
+            depth -= 1
+            if depth == 0:
+                spans.append((opened, index + 1))
+    return spans
+
+
+def _without_asides(text: str) -> str:
+    """``text`` with its bracketed asides blanked out: an aside says something of a thing named, it is no part of
+    its name, so "the River Waal (6/9 of total discharge)" is a thing of three words."""
+    for a, b in reversed(_aside_spans(text)):
+        text = text[:a] + " " * (b - a) + text[b:]
+    return text
+
+
+def _word_count(text: str) -> int:
+    """The words of a part, its asides and lone dashes left out ("the River Nederrijn – Lek" has four)."""
+    return sum(1 for word in _without_asides(text).split() if any(ch.isalnum() for ch in word))
+
+
+def _before_aside(sentence: str, start: int, end: int) -> tuple[int, int]:
+    """The part without a closing aside ("the River Waal (6/9 of total discharge)" → "the River Waal")."""
+    asides = [a for a, b in _aside_spans(sentence[start:end]) if a > 0 and not sentence[start + b:end].strip()]
+    return (start, start + asides[-1]) if asides else (start, end)
 
 
 def _en_run(sentence: str, parts: list[list[int]]) -> list[tuple[int, int]]:
@@ -175,20 +212,22 @@ def _en_run(sentence: str, parts: list[list[int]]) -> list[tuple[int, int]]:
     if stop is not None and stop.start() > 0:
         last[1] = last[0] + stop.start()
     middle = parts[1:-1] or parts[1:]
-    longest = max(len(sentence[a:b].split()) for a, b in middle)
-    if longest > MAX_EN_ITEM_WORDS or len(sentence[last[0] : last[1]].split()) > longest + 1:
+    longest = max(_word_count(sentence[a:b]) for a, b in middle)
+    if longest > MAX_EN_ITEM_WORDS or _word_count(sentence[last[0] : last[1]]) > longest + 1:
         return []
     first = parts[0]
+    first[:] = _before_aside(sentence, first[0], first[1])
     words = sentence[first[0] : first[1]]
-    lowered = words.lower()
+    plain = _without_asides(words)  # a cue inside an aside ("(6/9 of total discharge)") leads in nothing
+    lowered = plain.lower()
     cue = max((m.end() for c in _EN_CUES for m in re.finditer(rf"\b{re.escape(c)}\b", lowered)), default=-1)
-    cue = max(cue, words.rfind(":") + 1 if ":" in words else -1)
-    if cue >= 0 and len(words[cue:].split()) <= MAX_EN_ITEM_WORDS:
+    cue = max(cue, plain.rfind(":") + 1 if ":" in plain else -1)
+    if cue >= 0 and _word_count(words[cue:]) <= MAX_EN_ITEM_WORDS:
         first[0] += cue
     else:
         kept = words.split()[-max(longest, 1) :]
         first[0] = first[1] - len(words) + words.rfind(kept[0]) if kept else first[1]
-    spans = [(a, b) for a, b in (_trim(sentence, a, b) for a, b in parts) if b > a]
+    spans = [(a, b) for a, b in (_trim(sentence, *_before_aside(sentence, a, b)) for a, b in parts) if b > a]
     if any(sentence[a:b].split()[0].lower() in _EN_NOT_ITEM for a, b in spans):
         return []
     return spans if len(spans) >= MIN_ITEMS else []

@@ -23,6 +23,11 @@ def _named(sentence: str) -> list[list[str]]:
      ["Imperial", "Los Angeles", "Orange", "San Diego"]),
     ('It is described as "eight counties", based on population and economic ties: Imperial, Los Angeles, Orange, '
      "Riverside, and Ventura.", ["Imperial", "Los Angeles", "Orange", "Riverside", "Ventura"]),
+    # An aside in brackets says something of a thing named; it is no part of its name and its commas cut nothing.
+    ("The discharge of the Rhine is divided among three branches: the River Waal (6/9 of total discharge), the River "
+     "Nederrijn – Lek (2/9 of total discharge) and the River IJssel (1/9 of total discharge).",
+     ["the River Waal", "the River Nederrijn – Lek", "the River IJssel"]),
+    ("Its products include Widget (2019, since discontinued), Gadget and Gizmo.", ["Widget", "Gadget", "Gizmo"]),
 ])
 def test_a_sentence_naming_three_or_more_things_is_a_list_of_them(sentence, things):
     assert _named(sentence) == [things]
@@ -32,6 +37,9 @@ def test_a_sentence_naming_three_or_more_things_is_a_list_of_them(sentence, thin
     "我们明天去北京、上海，然后回家。",  # two things are a pair, not a list
     "The market grew, prices fell, and the firms that had invested early in capacity were rewarded handsomely.",
     "市场规模扩大、竞争格局发生了根本性的变化并且持续了很多年之久、利润率下降。",  # clauses, not things
+    # a route, not things: a part that opens with a preposition is a phrase ("via the Merwede")
+    "Two thirds of the water flows farther west, through the Waal and then, via the Merwede and Nieuwe Merwede (De "
+    "Biesbosch), merging with the Meuse, into the North Sea.",
 ])
 def test_pairs_and_clauses_are_not_lists(sentence):
     assert _named(sentence) == []
