@@ -57,14 +57,15 @@ def remove_page_furniture(pages: list[str]) -> list[str]:
     """Drop running headers, footers and page numbers from PDF pages.
 
     A line counts as furniture when it is a bare page number, or when it sits among the first or last two lines of
-    a page and the same line (digits ignored) sits there on at least half of the pages (and on three or more).
+    a page and the same line (digits and spacing ignored) sits there on at least half of the pages (and on three or
+    more).
     """
     split_pages = [[line.strip() for line in page.split("\n")] for page in pages]
     edge_counts: Counter[str] = Counter()
     for lines in split_pages:
         nonempty = [line for line in lines if line]
-        edges = set(nonempty[:2] + nonempty[-2:])
-        edge_counts.update(_DIGITS_RE.sub("#", line) for line in edges)
+        edges = {_furniture_key(line) for line in nonempty[:2] + nonempty[-2:]}
+        edge_counts.update(edges)
     threshold = max(3, (len(pages) + 1) // 2)
     repeated = {key for key, count in edge_counts.items() if count >= threshold}
     cleaned = []
@@ -74,10 +75,16 @@ def remove_page_furniture(pages: list[str]) -> list[str]:
         kept = [
             line
             for i, line in enumerate(lines)
-            if not (i in edge_idx and (_PAGE_NUMBER_RE.match(line) or _DIGITS_RE.sub("#", line) in repeated))
+            if not (i in edge_idx and (_PAGE_NUMBER_RE.match(line) or _furniture_key(line) in repeated))
         ]
         cleaned.append("\n".join(kept))
     return cleaned
+
+
+def _furniture_key(line: str) -> str:
+    """What makes two edge lines the same running header: digits (page numbers, years) and spacing ignored, since
+    OCR reads "行业简报2030" on one page and "行业简报 2030" on the next."""
+    return _DIGITS_RE.sub("#", "".join(line.split()))
 
 
 def rejoin_wrapped_lines(text: str) -> str:

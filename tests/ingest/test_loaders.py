@@ -81,6 +81,17 @@ def test_pdf_running_header_and_page_number_footers_are_removed(cjk_pdf):
     assert _squash(cjk_pdf.text) == "".join(_squash(p) for p in PDF_PAGES)
 
 
+def test_a_running_header_read_with_other_spacing_on_one_page_is_still_removed():
+    """OCR read "海风智库·行业简报2030" on two pages and "海风智库·行业简报 2030" on the third: the header stayed."""
+    from ingest.clean import remove_page_furniture
+
+    bodies = ["风机叶片检测需求增长。", "运维船只的租金下降。", "海缆巡检开始使用无人机。"]
+    pages = [f"海风智库·行业简报{gap}2030\n{body}\n版权所有·{n}/3"
+             for n, gap, body in zip((1, 2, 3), ("", "", " "), bodies)]
+    cleaned = remove_page_furniture(pages)
+    assert [page.strip() for page in cleaned] == bodies
+
+
 def test_pdf_pages_are_recorded_for_every_offset(cjk_pdf):
     assert [span.page for span in cjk_pdf.pages] == [1, 2, 3]
     assert cjk_pdf.page_at(cjk_pdf.text.index("2024年")) == 1
