@@ -28,6 +28,11 @@ _MARKERS_RE = re.compile(r"(?:\s*\[\d{1,3}\])+")
 _DIGITS_RE = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
 # Markers glued to a full stop end the sentence: "… per month.[1] Next …" ("." before "[" is no boundary yet).
+# "fell to zero", "零增长": a claim that something is nil states a figure, though no numeral is written ("zero-shot"
+# and "零售" are words of their own).
+_ZERO_CLAIM_RE = re.compile(r"(?<![\w-])(?:zero|nil)(?![\w-])|(?<![一二三四五六七八九十百千万亿两\d])零(?=增长|增幅|收入|销量|$|[，。,.；;])",
+                            re.IGNORECASE)
+_ZERO_SOURCE_RE = re.compile(r"(?<![\w-])(?:zero|nil|none)(?![\w-])|零|(?<![\d.,])0(?![\d.,])", re.IGNORECASE)
 _GLUED_END_RE = re.compile(r"[.!?。！？;；](?:\[\d{1,3}\])+(?=\s+\S)")
 MARKS = {"en": ("⚠ unsupported", "⚠ uncited"), "zh": ("⚠ 无来源支持", "⚠ 未注明来源")}
 
@@ -132,6 +137,9 @@ def missing_facts(claim: str, chunks: Sequence[Chunk], english: bool) -> list[st
     folded = _compact(source)
     figures = find_figures(source)
     missing = [f.text for f in find_figures(claim) if not _figure_found(f, figures, folded)]
+    zero = _ZERO_CLAIM_RE.search(claim)
+    if zero is not None and not _ZERO_SOURCE_RE.search(source):
+        missing.append(zero.group(0))
     cross_language = english and cjk_ratio(source) >= 0.2
     for name in analyse(claim).entities:
         if _checkable_name(claim, name, cross_language) and _compact(name) not in folded:

@@ -148,11 +148,22 @@ def test_a_claim_its_cited_passage_does_not_make_is_marked_unsupported(engine, s
     n = source_number(engine, stand_in, TWO_TOPICS, "$40 billion")
     other = source_number(engine, stand_in, TWO_TOPICS, "55 million bags")
     answer = ask(engine, stand_in, f"The global gadget market grew 12% to $40 billion in 2024 [{n}]. "
-                                   f"The gadget market collapsed to zero [{other}].", TWO_TOPICS)
+                                   f"The gadget market shrank sharply [{other}].", TWO_TOPICS)
     assert answer.mode == "llm", answer.notices
     assert [s.supported for s in answer.support] == [True, False]
     assert answer.support[1].reason == "meaning"
-    assert answer.text.endswith("collapsed to zero [2]. ⚠ unsupported")
+    assert answer.text.endswith("shrank sharply [2]. ⚠ unsupported")
+
+
+def test_a_claim_of_zero_cited_to_the_passage_on_the_same_market_is_unsupported(engine, stand_in):
+    """Same topic, so close in meaning: "collapsed to zero" cited to the passage on the market's growth was shown as
+    supported. A claim of zero states a figure, which that passage does not."""
+    n = source_number(engine, stand_in, QUESTION, "$40 billion")
+    answer = ask(engine, stand_in, f"The global gadget market grew 12% to $40 billion in 2024 [{n}]. "
+                                   f"The gadget market then collapsed to zero [{n}].")
+    assert answer.mode == "llm", answer.notices
+    assert [s.supported for s in answer.support] == [True, False]
+    assert answer.support[1].reason == "missing: zero"
 
 
 def test_an_invented_figure_with_an_unrelated_citation_is_marked_unsupported(engine, stand_in):
