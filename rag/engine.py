@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -171,8 +172,11 @@ class Engine:
         self.refresh()
         if not self.manifest.complete():
             raise EmptyIndexError("the index is empty; add reports and run `reportqa ingest`")
+        chunks_by_language: Counter[str] = Counter()
+        for record in self.manifest.complete():
+            chunks_by_language[record.lang] += record.n_chunks
         retriever = HybridRetriever(self.store, self.lexical, self.embedder, self.settings.retrieval, self._reranker,
-                                    languages={record.lang for record in self.manifest.complete()})
+                                    languages=chunks_by_language)
         return retriever.retrieve(question, k=k, doc_ids=doc_ids, fusion=fusion, chinese=chinese)
 
     def ask(self, question: str, history: Sequence[Any] | None = None, **options: Any) -> Answer:

@@ -28,3 +28,42 @@ def test_the_nearest_chunks_by_meaning_enter_the_pool_that_keyword_hits_fill():
 def test_a_pool_that_already_holds_the_nearest_chunks_is_unchanged():
     fused = [Passage(rank=i + 1, score=1.0 / (i + 1), chunk=_chunk(i)) for i in range(20)]
     assert _with_leaders(fused, [(_chunk(3), 0.9), (_chunk(1), 0.8)], k=15) == fused
+
+
+class _CountingStore:
+    """A real ChunkStore that remembers which language filters its searches used."""
+
+    def __init__(self, store) -> None:
+        self.store, self.filters = store, []
+
+    def query(self, embedding, k, doc_ids=None, langs=None):
+        self.filters.append(langs)
+        return self.store.query(embedding, k, doc_ids, langs)
+
+
+def test_a_shelf_mostly_in_the_other_language_is_searched_without_the_language_filter(tmp_path):
+    """Chroma's language filter lists every chunk it lets through: on a shelf mostly in the question's other
+    language it took 325 ms at 100k chunks against under 10 ms for the plain search. The plain search's nearest,
+    kept to that language, are the same chunks."""
+    import numpy as np
+
+    from rag.index.store import ChunkStore
+    from rag.retrieve.hybrid import HybridRetriever
+    from rag.settings import Settings
+
+    settings = Settings(data_dir=tmp_path / "data")
+    store = ChunkStore.open(settings, "random", 16, create=True)
+    rng = np.random.default_rng(3)
+    langs = ["en"] * 180 + ["zh"] * 20
+    chunks = [Chunk(id=f"d{i % 20}-{i}", doc_id=f"d{i % 20}", index=i, source="r.md", title="r", start=0, end=1,
+                    text=f"t{i}", lang=lang) for i, lang in enumerate(langs)]
+    store.add(chunks, rng.standard_normal((len(chunks), 16)).astype(np.float32), context=[c.text for c in chunks])
+    counting = _CountingStore(store)
+    retriever = HybridRetriever(counting, None, None, settings.retrieval, languages={"en": 180, "zh": 20})
+    for query in rng.standard_normal((10, 16)).astype(np.float32):
+        english = retriever._other_language_dense(query, 30, None, chinese=True)
+        assert [c.id for c, _ in english] == [c.id for c, _ in store.query(query, 30, None, {"en"})]
+        assert all(c.lang == "en" for c, _ in english)
+    assert counting.filters == [None] * 10
+    chinese = retriever._other_language_dense(query, 30, None, chinese=False)  # a small share: the filter is cheap
+    assert {c.lang for c, _ in chinese} == {"zh"} and counting.filters[-1] == {"zh"}
