@@ -17,6 +17,7 @@ import argparse
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -25,7 +26,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from eval.bench_page import _questions, index_copy, stop_server
+from eval.bench_page import _questions, index_copy
 from eval.pagekit import CHROMIUM, CHROMIUM_ARGS, ask_on_page
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
         try:
             steps = _session(url, root)
         finally:
-            stop_server(process)
+            _stop_group(process)
         connections = _connections(trace.read_text(errors="replace"))
     for step in steps:
         print(f"  {step}")
@@ -76,7 +77,9 @@ def _serve_traced(data: Path, root: Path, trace: Path) -> tuple[subprocess.Popen
     command = ["strace", "-f", "-qq", "-e", "trace=connect", "-o", str(trace),
                sys.executable, "-m", "ui.cli", "serve", "--port", str(port), "--data-dir", str(data)]
     log = (root / "server.log").open("w")
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
+    # Its own process group: stopping strace alone would leave the traced server running.
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
     url, started = f"http://127.0.0.1:{port}/", time.perf_counter()
     while time.perf_counter() - started < 600:
         if process.poll() is not None:
@@ -88,6 +91,17 @@ def _serve_traced(data: Path, root: Path, trace: Path) -> tuple[subprocess.Popen
             pass
         time.sleep(0.3)
     raise SystemExit("the server did not come up within 600 s")
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """Stop the server and strace with it (SIGTERM to the group, then SIGKILL)."""
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 def _session(url: str, root: Path) -> list[str]:
