@@ -67,7 +67,23 @@ def prose_items(text: str, start: int, end: int) -> tuple[Item, ...]:
 
 
 def _chinese(sentence: str) -> list[tuple[int, int]]:
-    """Spans of the things a Chinese sentence names with "、" (the longest such run in one clause)."""
+    """Spans of the things a Chinese sentence names with "、" (the longest such run in one clause), read as written
+    and with its bracketed asides blanked out ("用户营销与运营（47.1%）、协同办公（40.3%）…": an aside is no part
+    of the thing named and no clause ends at it); the reading that names more things wins, the written one on a tie
+    (a list may be the aside: "三大云厂商（阿里云、腾讯云、华为云）")."""
+    written = _chinese_runs(sentence)
+    blanked = _chinese_runs(_blank_asides(sentence))
+    return blanked if len(blanked) > len(written) else written
+
+
+def _blank_asides(text: str) -> str:
+    """``text`` with every bracketed aside, full-width or not, turned into spaces (offsets kept)."""
+    for a, b in _aside_spans(text):
+        text = text[:a] + " " * (b - a) + text[b:]
+    return text
+
+
+def _chinese_runs(sentence: str) -> list[tuple[int, int]]:
     best: list[tuple[int, int]] = []
     for clause in _ZH_CLAUSE_RE.finditer(sentence):
         if clause.group().count("、") < 1:
@@ -100,7 +116,7 @@ def _zh_clause(sentence: str, start: int, end: int) -> list[tuple[int, int]]:
             last[1] = last[0] + at
             break
     middle = parts[1:-1] if len(parts) > 2 else parts[1:]
-    longest = max((b - a for a, b in middle), default=0)
+    longest = max((len(sentence[a:b].strip()) for a, b in middle), default=0)
     if not middle or longest > MAX_ZH_ITEM_CHARS:
         return []
     first = parts[0]
@@ -108,10 +124,11 @@ def _zh_clause(sentence: str, start: int, end: int) -> list[tuple[int, int]]:
     cue = max((words.rfind(c) + len(c) for c in _ZH_CUES if words.rfind(c) >= 0), default=-1)
     if cue > 0:
         first[0] += cue
+    first[1] = first[0] + len(sentence[first[0]:first[1]].rstrip())  # a blanked aside is no part of it
     if first[1] - first[0] > longest + 2:  # "…分布在西南部嘉南平原的彰化": the thing named follows the last "的"
         owner = sentence.rfind("的", first[0], first[1] - 1)
         first[0] = owner + 1 if owner >= 0 else first[1] - longest
-    if last[1] - last[0] > 2 * longest + 2:
+    if len(sentence[last[0]:last[1]].strip()) > 2 * longest + 2:
         return []
     spans = [(a, b) for a, b in (_trim(sentence, a, b) for a, b in parts) if b > a]
     return spans if len(spans) >= MIN_ITEMS else []
@@ -164,11 +181,11 @@ def _aside_spans(text: str) -> list[tuple[int, int]]:
     """Spans of the bracketed asides in ``text`` ("(6/9 of total discharge)"), outermost, brackets included."""
     spans, depth, opened = [], 0, 0
     for index, ch in enumerate(text):
-        if ch in "([":
+        if ch in "([（【":
             if depth == 0:
                 opened = index
             depth += 1
-        elif ch in ")]" and depth > 0:
+        elif ch in ")]）】" and depth > 0:
             depth -= 1
             if depth == 0:
                 spans.append((opened, index + 1))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 # Bump when the blocks read from the same text change: documents are then re-ingested (see ingest.pipeline).
-STRUCTURE_VERSION = 5
+STRUCTURE_VERSION = 6
 
 BlockKind = Literal["title", "heading", "paragraph", "list", "table", "byline", "date", "code", "furniture"]
 BLOCK_KINDS: tuple[str, ...] = ("title", "heading", "paragraph", "list", "table", "byline", "date", "code", "furniture")

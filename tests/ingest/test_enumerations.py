@@ -28,6 +28,10 @@ def _named(sentence: str) -> list[list[str]]:
      "Nederrijn – Lek (2/9 of total discharge) and the River IJssel (1/9 of total discharge).",
      ["the River Waal", "the River Nederrijn – Lek", "the River IJssel"]),
     ("Its products include Widget (2019, since discontinued), Gadget and Gizmo.", ["Widget", "Gadget", "Gizmo"]),
+    # The same in Chinese, full-width brackets too; a list inside the brackets is still read.
+    ("赫哲语又称那乃语(Nanai)、赫真语(Hezhen)或戈尔德语(Gold)，是赫哲族的民族通用语言。", ["那乃语", "赫真语", "戈尔德语"]),
+    ("主要厂商包括阿里云（通义）、百度（文心）、腾讯（混元）等。", ["阿里云", "百度", "腾讯"]),
+    ("三大云厂商（阿里云、腾讯云、华为云）占据市场六成份额。", ["阿里云", "腾讯云", "华为云"]),
 ])
 def test_a_sentence_naming_three_or_more_things_is_a_list_of_them(sentence, things):
     assert _named(sentence) == [things]
