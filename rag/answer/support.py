@@ -27,12 +27,12 @@ from rag.text.primitives import cjk_ratio, fold, sentence_spans
 _MARKERS_RE = re.compile(r"(?:\s*\[\d{1,3}\])+")
 _DIGITS_RE = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _YEAR_RE = re.compile(r"(?<!\d)(?:19|20)\d\d(?!\d)")
-# Markers glued to a full stop end the sentence: "… per month.[1] Next …" ("." before "[" is no boundary yet).
 # "fell to zero", "零增长": a claim that something is nil states a figure, though no numeral is written ("zero-shot"
 # and "零售" are words of their own).
 _ZERO_CLAIM_RE = re.compile(r"(?<![\w-])(?:zero|nil)(?![\w-])|(?<![一二三四五六七八九十百千万亿两\d])零(?=增长|增幅|收入|销量|$|[，。,.；;])",
                             re.IGNORECASE)
 _ZERO_SOURCE_RE = re.compile(r"(?<![\w-])(?:zero|nil|none)(?![\w-])|零|(?<![\d.,])0(?![\d.,])", re.IGNORECASE)
+# Markers glued to a full stop end the sentence: "… per month.[1] Next …" ("." before "[" is no boundary yet).
 _GLUED_END_RE = re.compile(r"[.!?。！？;；](?:\[\d{1,3}\])+(?=\s+\S)")
 MARKS = {"en": ("⚠ unsupported", "⚠ uncited"), "zh": ("⚠ 无来源支持", "⚠ 未注明来源")}
 
