@@ -39,7 +39,7 @@ _EN_NOT_ITEM = frozenset((
     "including", "followed", "then", "so", "because", "although", "though", "as", "by", "for", "from", "to", "into",
     "through", "after", "before", "between", "since", "until", "if", "it", "they", "he", "she", "we", "this",
     "these", "those", "there", "however", "also", "not", "both", "either", "neither", "such", "each",
-    "then", "via", "across", "along", "over", "under", "within", "against", "toward", "towards", "upon", "onto",
+    "via", "across", "along", "over", "under", "within", "against", "toward", "towards", "upon", "onto",
     "around", "beyond", "behind", "below", "above", "past", "of", "in", "on", "at", "than",
 ))
 
@@ -72,15 +72,8 @@ def _chinese(sentence: str) -> list[tuple[int, int]]:
     of the thing named and no clause ends at it); the reading that names more things wins, the written one on a tie
     (a list may be the aside: "三大云厂商（阿里云、腾讯云、华为云）")."""
     written = _chinese_runs(sentence)
-    blanked = _chinese_runs(_blank_asides(sentence))
+    blanked = _chinese_runs(_without_asides(sentence))
     return blanked if len(blanked) > len(written) else written
-
-
-def _blank_asides(text: str) -> str:
-    """``text`` with every bracketed aside, full-width or not, turned into spaces (offsets kept)."""
-    for a, b in _aside_spans(text):
-        text = text[:a] + " " * (b - a) + text[b:]
-    return text
 
 
 def _chinese_runs(sentence: str) -> list[tuple[int, int]]:
@@ -193,9 +186,10 @@ def _aside_spans(text: str) -> list[tuple[int, int]]:
 
 
 def _without_asides(text: str) -> str:
-    """``text`` with its bracketed asides blanked out: an aside says something of a thing named, it is no part of
-    its name, so "the River Waal (6/9 of total discharge)" is a thing of three words."""
-    for a, b in reversed(_aside_spans(text)):
+    """``text`` with its bracketed asides, full-width or not, turned into spaces (offsets kept): an aside says
+    something of a thing named, it is no part of its name, so "the River Waal (6/9 of total discharge)" is a thing of
+    three words."""
+    for a, b in _aside_spans(text):
         text = text[:a] + " " * (b - a) + text[b:]
     return text
 
