@@ -176,7 +176,7 @@ class Engine:
         for record in self.manifest.complete():
             chunks_by_language[record.lang] += record.n_chunks
         retriever = HybridRetriever(self.store, self.lexical, self.embedder, self.settings.retrieval, self._reranker,
-                                    languages=chunks_by_language)
+                                    chunks_by_language=chunks_by_language)
         return retriever.retrieve(question, k=k, doc_ids=doc_ids, fusion=fusion, chinese=chinese)
 
     def ask(self, question: str, history: Sequence[Any] | None = None, **options: Any) -> Answer:

@@ -53,11 +53,11 @@ class HybridRetriever:
         embedder: Embedder,
         settings: RetrievalSettings,
         reranker=None,
-        languages: Mapping[str, int] | Iterable[str] = (),
+        chunks_by_language: Mapping[str, int] | None = None,
     ) -> None:
-        # The languages of the shelf's documents ("zh", "zh-Hant", "en"), with how many chunks each has when known.
-        self.chunks_by_language = dict(languages) if isinstance(languages, Mapping) else {}
-        self.languages = frozenset(languages)
+        # The languages of the shelf's documents ("zh", "zh-Hant", "en") and how many chunks each has.
+        self.chunks_by_language = dict(chunks_by_language or {})
+        self.languages = frozenset(self.chunks_by_language)
         self.store = store
         self.lexical = lexical
         self.embedder = embedder

@@ -59,7 +59,7 @@ def test_a_shelf_mostly_in_the_other_language_is_searched_without_the_language_f
                     text=f"t{i}", lang=lang) for i, lang in enumerate(langs)]
     store.add(chunks, rng.standard_normal((len(chunks), 16)).astype(np.float32), context=[c.text for c in chunks])
     counting = _CountingStore(store)
-    retriever = HybridRetriever(counting, None, None, settings.retrieval, languages={"en": 180, "zh": 20})
+    retriever = HybridRetriever(counting, None, None, settings.retrieval, chunks_by_language={"en": 180, "zh": 20})
     for query in rng.standard_normal((10, 16)).astype(np.float32):
         english = retriever._other_language_dense(query, 30, None, chinese=True)
         assert [c.id for c, _ in english] == [c.id for c, _ in store.query(query, 30, None, {"en"})]
