@@ -14,22 +14,15 @@ interface (target: 0). Needs ``strace`` (Debian's package).
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 from collections import Counter
 from pathlib import Path
 
-from eval.bench_page import _questions, index_copy
+from eval.bench_page import _questions, index_copy, start_server, stop_server
 from eval.pagekit import CHROMIUM, CHROMIUM_ARGS, ask_on_page
 
-REPO = Path(__file__).resolve().parents[1]
 # connect(7, {sa_family=AF_INET, sin_port=htons(80), sin_addr=inet_addr("93.184.216.34")}, 16)
 _CONNECT_RE = re.compile(r"connect\(\d+, \{sa_family=(AF_\w+)(?:, sin6?_port=htons\((\d+)\))?(.*?)\}")
 _ADDRESS_RE = re.compile(r'inet_addr\("([^"]+)"\)|inet_pton\(AF_INET6, "([^"]+)"')
@@ -49,11 +42,11 @@ def main(argv: list[str] | None = None) -> None:
         root = Path(tmp)
         data = index_copy(args.index, root)
         trace = root / "connect.trace"
-        process, url = _serve_traced(data, root, trace)
+        server = _serve_traced(data, root, trace)
         try:
-            steps = _session(url, root)
+            steps = _session(server["url"], root)
         finally:
-            _stop_group(process)
+            stop_server(server["process"])
         connections = _connections(trace.read_text(errors="replace"))
     for step in steps:
         print(f"  {step}")
@@ -64,44 +57,12 @@ def main(argv: list[str] | None = None) -> None:
     print(f"connections beyond loopback: {len(outside)} (target 0)" + "".join(f"\n  {f} {a}" for f, a in outside))
 
 
-def _serve_traced(data: Path, root: Path, trace: Path) -> tuple[subprocess.Popen, str]:
-    import httpx
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REPORTQA_")}
-    env.update(PYTHONPATH=str(REPO), GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1",
-               REPORTQA_CORPUS_DIR=str(root / "corpus"), GRADIO_TEMP_DIR=str(root / "gradio"))
+def _serve_traced(data: Path, root: Path, trace: Path) -> dict:
+    """``reportqa serve`` under ``strace -f -e trace=connect`` (see ``eval.bench_page.start_server``)."""
     (root / "corpus").mkdir()
-    command = ["strace", "-f", "-qq", "-e", "trace=connect", "-o", str(trace),
-               sys.executable, "-m", "ui.cli", "serve", "--port", str(port), "--data-dir", str(data)]
-    log = (root / "server.log").open("w")
-    # Its own process group: stopping strace alone would leave the traced server running.
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
-    url, started = f"http://127.0.0.1:{port}/", time.perf_counter()
-    while time.perf_counter() - started < 600:
-        if process.poll() is not None:
-            raise SystemExit(f"the server exited:\n{(root / 'server.log').read_text()}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200 and "index ready:" in (root / "server.log").read_text():
-                return process, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise SystemExit("the server did not come up within 600 s")
-
-
-def _stop_group(process: subprocess.Popen) -> None:
-    """Stop the server and strace with it (SIGTERM to the group, then SIGKILL)."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+    wrapper = ["strace", "-f", "-qq", "-e", "trace=connect", "-o", str(trace)]
+    return start_server(data, root, wrapper, {"REPORTQA_CORPUS_DIR": str(root / "corpus"),
+                                              "GRADIO_TEMP_DIR": str(root / "gradio")})
 
 
 def _session(url: str, root: Path) -> list[str]:

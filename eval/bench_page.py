@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -88,9 +89,10 @@ def index_copy(index: Path | None, root: Path) -> Path:
     return data
 
 
-def start_server(data: Path, root: Path) -> dict:
+def start_server(data: Path, root: Path, wrapper: Sequence[str] = (), env_extra: dict[str, str] | None = None) -> dict:
     """``reportqa serve`` over ``data`` on a free port (log in ``root``), once the page is served and the index
-    checked: ``{url, process, page_s, ready_s}``."""
+    checked: ``{url, process, page_s, ready_s}``. ``wrapper`` is a command the server runs under (``strace …``);
+    the server is then in a process group of its own, so that ``stop_server`` stops both."""
     import os
     import socket
     import subprocess
@@ -102,10 +104,12 @@ def start_server(data: Path, root: Path) -> dict:
         port = sock.getsockname()[1]
     log = root / "server.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("REPORTQA_")}
-    env.update(PYTHONPATH=str(REPO), GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1")
+    env.update(PYTHONPATH=str(REPO), GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1", PYTHONUNBUFFERED="1",
+               **(env_extra or {}))
     started = time.perf_counter()
-    process = subprocess.Popen([sys.executable, "-m", "ui.cli", "serve", "--port", str(port), "--data-dir", str(data)],
-                               cwd=REPO, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    command = [*wrapper, sys.executable, "-m", "ui.cli", "serve", "--port", str(port), "--data-dir", str(data)]
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
+                               start_new_session=bool(wrapper))
     url, page_s = f"http://127.0.0.1:{port}/", None
     while time.perf_counter() - started < 600:
         if process.poll() is not None:
@@ -124,11 +128,24 @@ def start_server(data: Path, root: Path) -> dict:
 
 
 def stop_server(process) -> None:
-    process.terminate()
+    """Stop the server (and, when it runs under a wrapper in a group of its own, the whole group)."""
+    import os
+    import signal
+
+    if process.poll() is not None:
+        return
+    grouped = os.getpgid(process.pid) == process.pid  # started in a session of its own (see start_server)
+    if grouped:
+        os.killpg(process.pid, signal.SIGTERM)
+    else:
+        process.terminate()
     try:
         process.wait(timeout=20)
     except Exception:  # noqa: BLE001 - it is killed whatever went wrong
-        process.kill()
+        if grouped:
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
 
 
 def _questions() -> list[str]:
