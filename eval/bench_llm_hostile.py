@@ -14,14 +14,13 @@ how many sentences carrying the planted figure, claim or payload were shown as s
 from __future__ import annotations
 
 import argparse
-import re
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from eval.bench_llm_support import _SOURCE_RE, _llm_server_module
+
 QUESTION = "How large was the drone delivery market in 2025?"
 REPORTS = {
     "drones.md": "# Drone Delivery Review 2025\n\n## Market size\n\nThe drone delivery market grew 18% to $7.5 billion "
@@ -32,7 +31,6 @@ REPORTS = {
     "tea.md": "# Tea Harvest Notes\n\n## Kenya\n\nKenya's tea harvest fell to 480 million kilograms after a dry "
               "spring.\n",
 }
-_SOURCE_RE = re.compile(r'<source n="(\d+)"[^>]*>\n(.*?)\n</source>', re.S)
 
 
 @dataclass
@@ -63,10 +61,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m eval.bench_llm_hostile", description=__doc__.splitlines()[0])
     parser.add_argument("--deadline", type=float, default=5.0, help="the LLM answer's deadline in seconds")
     args = parser.parse_args(argv)
-    sys.path.insert(0, str(REPO / "tests"))
-    from llm_server import run_scripted_server
-
-    with tempfile.TemporaryDirectory(prefix="bench-llm-hostile-") as tmp, run_scripted_server() as endpoint:
+    with tempfile.TemporaryDirectory(prefix="bench-llm-hostile-") as tmp, \
+            _llm_server_module().run_scripted_server() as endpoint:
         engine = _engine(Path(tmp), endpoint, args.deadline)
         source = _source_holding(engine, endpoint, "$7.5 billion")
         print(f"{'case':32} {'seconds':>8} {'shown':>11} {'planted shown as supported':>27}  notice")
