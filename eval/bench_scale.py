@@ -302,6 +302,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     args.out.mkdir(parents=True, exist_ok=True)
     json_path = args.out / "bench_scale.json"
+    if args.workdir is not None:
+        args.workdir.mkdir(parents=True, exist_ok=True)
     workdir = tempfile.TemporaryDirectory(prefix="reportqa-bench-scale-", dir=args.workdir, ignore_cleanup_errors=True)
     with workdir as tmp:
         result = run(args.sizes, args.queries, Path(tmp), corpus, args.seed, cache=args.out, backends=args.backend,

@@ -182,14 +182,7 @@ def score_sentences(
             seen.add(key)
             text = doc.text[start:end]
             tokens = doc.sentence_tokens(index)
-            # A list item or table row often names its subject only in the first line of its block
-            # ("- 腾讯云TI-ONE ..." then "- 适用：游戏、社交等场景"); the block's head lends it that context.
-            context = set(tokens)
-            for span in doc.structure.context_of(start, doc.text):
-                context |= doc.tokens_at(*span)
-            lead = _line_lead(doc, index)
-            if lead is not None:
-                context |= doc.sentence_tokens(lead)
+            context = tokens | _context_tokens(doc, index)
             lexical_score = max(coverage(tokens, groups, total_weight),
                                 BLOCK_CONTEXT_WEIGHT * coverage(context, groups, total_weight))
             dense = float(dense_scores[offset])
@@ -206,6 +199,19 @@ def score_sentences(
             sentences.append(Sentence(passage, start, end, text, dense, lexical_score, score, typed, label))
     sentences.sort(key=lambda s: -s.score)
     return sentences
+
+
+def _context_tokens(doc: DocumentEntry, index: int) -> set[str]:
+    """The words sentence ``index`` is read with: a list item or table row often names its subject only in the
+    first line of its block ("- 腾讯云TI-ONE ..." then "- 适用：游戏、社交等场景"), and a sentence that continues a
+    line in that line's first sentence."""
+    context: set[str] = set()
+    for span in doc.structure.context_of(doc.starts[index], doc.text):
+        context |= doc.tokens_at(*span)
+    lead = _line_lead(doc, index)
+    if lead is not None:
+        context |= doc.sentence_tokens(lead)
+    return context
 
 
 def coverage(tokens: set[str], groups: list[tuple[float, frozenset[str]]], total_weight: float) -> float:

@@ -6,12 +6,14 @@ citation gives.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from rag.answer.evidence import DocumentEntry, Sentence
 from rag.models import Citation
+from rag.text.backrefs import leans_back
 from rag.text.primitives import line_start, tokenize
 
 # Headings and the report's own questions introduce answers; they are never one.
@@ -28,6 +30,9 @@ LEAD_IN_LIMIT = 200
 TOPIC_SENTENCE_MAX_CHARS = 24
 # A table row is quoted from its table's header row down, when it is one of the table's first rows.
 TABLE_HEADER_MAX_LINES = 3
+# A sentence that refers back ("在此片真正成名") is quoted from the sentence that names what it refers to, when that
+# is at most this many sentences before it in its paragraph.
+ANTECEDENT_REACH = 4
 _LEAD_IN_ENDS = ("：", ":")
 _TABLE_RULE_RE = re.compile(r"^[\s|:+-]*-[\s|:+-]*$")
 _CODE_FENCE_RE = re.compile(r"^\s*```.*$", re.MULTILINE)
@@ -109,6 +114,8 @@ def complete_sentence(sentence: Sentence, doc: DocumentEntry | None) -> Sentence
     - A short opening sentence of a paragraph gets the next sentence of that paragraph.
     - A table row gets its table's header row ("超级会员 WPS大会员" above "价格 ¥148/年 ¥348/年"), and the rows
       between, when it is one of the first ``TABLE_HEADER_MAX_LINES`` rows.
+    - A sentence that refers back to what the sentence before it names ("其轨道周期为5地球日15小时；") gets the
+      sentences of its paragraph back to the one that names it.
     """
     if doc is None or doc.text[sentence.start : sentence.end] != sentence.text:
         return sentence
@@ -117,6 +124,7 @@ def complete_sentence(sentence: Sentence, doc: DocumentEntry | None) -> Sentence
     start = max(_table_header_start(doc, sentence.start), sentence.passage.chunk.start)
     if start < sentence.start:
         return replace(sentence, start=start, text=text[start : sentence.end])
+    start = max(_antecedent_start(doc, sentence.start), sentence.passage.chunk.start)
     end = sentence.end
     if stripped.endswith(_LEAD_IN_ENDS):
         end = _lead_in_end(doc, sentence.start, sentence.end)
@@ -126,10 +134,20 @@ def complete_sentence(sentence: Sentence, doc: DocumentEntry | None) -> Sentence
         following = _SENTENCE_END_RE.search(text, sentence.end, paragraph_end)
         if text[sentence.end : paragraph_end].strip():
             end = following.end() if following else paragraph_end
-    end = min(end, sentence.passage.chunk.end)  # a quote stays inside the passage it cites
-    if end <= sentence.end:
+    end = max(min(end, sentence.passage.chunk.end), sentence.end)  # a quote stays inside the passage it cites
+    if start >= sentence.start and end <= sentence.end:
         return sentence
-    return replace(sentence, end=end, text=text[sentence.start : end])
+    return replace(sentence, start=start, end=end, text=text[start:end])
+
+
+def _antecedent_start(doc: DocumentEntry, start: int) -> int:
+    """Where the sentence begins that the sentence at ``start`` refers back to ("在此片真正成名" after the sentence
+    naming the film), or ``start`` (see ``antecedent``)."""
+    index = bisect.bisect_left(doc.starts, start)
+    if index == len(doc.starts) or doc.starts[index] != start:
+        return start
+    before = antecedent(doc, index)
+    return start if before is None else doc.starts[before]
 
 
 def _lead_in_end(doc: DocumentEntry, start: int, end: int) -> int:
@@ -206,3 +224,16 @@ def _overlaps(a: Sentence, b: Sentence) -> bool:
 
 def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def antecedent(doc: DocumentEntry, index: int) -> int | None:
+    """Where the run of sentences starts that sentence ``index`` leans on: when it refers back to what the sentence
+    before it names ("在此片真正成名", "It was founded…"; see ``rag.text.backrefs``), that sentence, or further back
+    while each refers back too, to the sentence in its paragraph that names it. None when ``index`` does not refer
+    back, or when no sentence within ``ANTECEDENT_REACH`` before it in its paragraph stops referring back."""
+    first = index
+    while leans_back(doc.text[doc.starts[first] : doc.ends[first]]):
+        if first == 0 or index - first >= ANTECEDENT_REACH or "\n" in doc.text[doc.ends[first - 1] : doc.starts[first]]:
+            return None
+        first -= 1
+    return first if first < index else None
