@@ -113,11 +113,23 @@ def _same_folder(a: Path, b: Path) -> bool:
 
 def is_gone(record: DocumentRecord, roots: Sequence[Path], scanned: tuple[str, ...]) -> bool:
     """Whether a record that this ingest did not see is gone: its file no longer exists and it was under a folder
-    this ingest walked (by path, or by key when the corpus itself moved)."""
+    this ingest walked (by path, or by key when the corpus itself moved). ``roots`` are resolved
+    (``resolved_roots``): a shelf of thousands of records resolves them once, not once per record."""
     path = Path(record.path)
     if path.exists():
         return False
     return _under_roots(path, roots) or (bool(record.key) and record.key.startswith(scanned) and bool(scanned))
+
+
+def resolved_roots(roots: Sequence[Path]) -> tuple[Path, ...]:
+    """The folders an ingest walked, resolved; one that cannot be (a link loop) holds nothing to remove."""
+    resolved = []
+    for root in roots:
+        try:
+            resolved.append(root.resolve())
+        except (OSError, RuntimeError):
+            continue
+    return tuple(resolved)
 
 
 def display_source(path: Path) -> str:
@@ -130,11 +142,4 @@ def display_source(path: Path) -> str:
 
 
 def _under_roots(path: Path, roots: Sequence[Path]) -> bool:
-    for root in roots:
-        try:
-            resolved = root.resolve()
-        except (OSError, RuntimeError):  # a root that is a link loop holds nothing to remove
-            continue
-        if path == resolved or resolved in path.parents:
-            return True
-    return False
+    return any(path == root or root in path.parents for root in roots)

@@ -34,6 +34,9 @@ class IngestReport:
     embed_seconds: float = 0.0
     # Seconds each read document took to parse (killed ones included), by path: what the time budget bounds.
     parse_seconds: dict[str, float] = field(default_factory=dict)
+    # Seconds spent starting parser worker processes (a fresh Python, the parsers imported, the tokenizer's
+    # dictionary loaded): the same for any shelf, and none when nothing was read or parsing is in-process.
+    parser_start_seconds: float = 0.0
 
     @property
     def ok(self) -> bool:

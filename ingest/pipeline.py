@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from ingest.discovery import discover
-from ingest.identity import identify_file, is_gone, note_location, older_versions, scanned_keys
+from ingest.identity import identify_file, is_gone, note_location, older_versions, resolved_roots, scanned_keys
 from ingest.ingest_report import FileFailure, FileWarning, IngestReport
 from ingest.journal import Journal
 from ingest.loaders import check_size
@@ -74,7 +74,7 @@ def run_ingest(
         prepared, moved = _prepare_changed(files, roots, settings, config_hash, manifest, damaged, parser, seen, report)
         changed |= moved
         parser.close()  # its memory is the embedder's now
-        report.parse_seconds = parser.seconds
+        report.parse_seconds, report.parser_start_seconds = parser.seconds, parser.startup_seconds
 
         changed |= _write_prepared(prepared, embedder, settings, journal, manifest, store, seen, progress, report)
         changed |= _remove_gone(roots, settings, journal, manifest, store, seen, report)
@@ -195,9 +195,10 @@ def _remove_gone(
 ) -> bool:
     """Take out of the index the recorded reports this ingest did not see whose files are gone; whether any was."""
     scanned = scanned_keys(roots, settings)
+    walked = resolved_roots(roots)
     removed = False
     for record in list(manifest.documents.values()):
-        if record.doc_id not in seen and is_gone(record, roots, scanned):
+        if record.doc_id not in seen and is_gone(record, walked, scanned):
             journal.remove_document(record, manifest, store)
             report.removed.append(record.source)
             removed = True

@@ -52,6 +52,7 @@ class InProcessParser:
     def __init__(self, prepare: Prepare, ocr: Any) -> None:
         self._prepare, self._ocr = prepare, ocr
         self.seconds: dict[str, float] = {}
+        self.startup_seconds = 0.0
 
     def prepare(self, path: Path, *args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
@@ -76,6 +77,7 @@ class WorkerParser:
         self._conn: Connection | None = None
         self.seconds: dict[str, float] = {}
         self.restarts = 0
+        self.startup_seconds = 0.0  # starting worker processes, summed over restarts
 
     def prepare(self, path: Path, *args: Any, **kwargs: Any) -> Any:
         """``prepare(path, *args, **kwargs)`` run in the worker, within the time budget.
@@ -132,6 +134,13 @@ class WorkerParser:
             return self._conn
         if self._process is not None:
             self._kill()
+        started = time.perf_counter()
+        try:
+            return self._start()
+        finally:
+            self.startup_seconds += time.perf_counter() - started
+
+    def _start(self) -> Connection:
         context = multiprocessing.get_context("spawn")
         parent_conn, child_conn = context.Pipe()
         process = context.Process(

@@ -77,6 +77,8 @@ def test_a_document_over_the_time_budget_is_killed_and_named_and_the_next_ingest
         ("a-slow.html", "took longer than 2 s to read (ingest.max_seconds_per_document)")
     ]
     assert budget_s <= report.parse_seconds[str(folder / "a-slow.html")] < budget_s + 5
+    # Starting the parser (twice: the killed one's successor read b-good.md) is told apart from reading the files.
+    assert report.parser_start_seconds > 0
     assert [Path(p).name for p in report.added] == ["b-good.md"]
     assert not multiprocessing.active_children(), "the killed parser, or its successor, was left running"
 
@@ -100,6 +102,7 @@ def test_parsing_in_process_applies_the_same_budgets(tmp_path):
         ("deep.html", "nests HTML elements deeper than 100 (ingest.max_nesting_depth)")
     ]
     assert [Path(p).name for p in report.added] == ["good.md"]
+    assert report.parser_start_seconds == 0
 
 
 def test_the_budgets_are_ingest_settings_that_the_environment_overrides(monkeypatch, tmp_path):
