@@ -17,10 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 # A dictionary line: "邊緣 边缘 [bian1 yuan2] /edge; fringe; verge/marginal; borderline/".
-_ENTRY_RE = re.compile(r"^\S+ (\S+) \[([^\]]*)\] /(.*)/\s*$")
-# Where the name of a proper noun's sense ends: "Li Bai (701-762), famous Tang Dynasty poet" names "Li Bai".
-_NAME_END_RE = re.compile(r"[(,;]")
-_OR_RE = re.compile(r"\s+or\s+")
+_ENTRY_RE = re.compile(r"^\S+ (\S+) \[[^\]]*\] /(.*)/\s*$")
 _BRACKETED_RE = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _SKIPPED_GLOSS_RE = re.compile(r"^(?:surname|(?:old |archaic )?variant of|see |used in|abbr\. for|cl:|also written|"
                                r"erhua|japanese|korean|\(?name\)?)", re.IGNORECASE)
@@ -51,7 +48,7 @@ def build_glossary(vocabulary: Iterable[str]) -> dict[str, list[str]]:
         if entry is None or entry.group(1) not in wanted:
             continue
         chinese = entry.group(1)
-        for position, gloss in enumerate(entry.group(3).split("/")):
+        for position, gloss in enumerate(entry.group(2).split("/")):
             for key, quality in _gloss_keys(gloss):
                 senses.setdefault(key, []).append((quality, position, chinese))
     glossary = {}
@@ -65,13 +62,12 @@ def build_reverse_glossary(vocabulary: Iterable[str]) -> dict[str, list[str]]:
     """Chinese word (Simplified, two or more characters) → English words of ``vocabulary`` that the dictionary's
     first senses of it use, in any inflection the reports use ("莱茵河" → ["rhine", "river"], "技术" →
     ["technologies", "technique"]), for a Chinese question over English reports. Up to ``MAX_REVERSE_TERMS``
-    dictionary words are kept per Chinese word, each with all its forms the reports use. A proper noun (a name,
-    a place) gives only its name, and only when the reports use every word of it: "李白" ("Li Bai, famous Tang
-    Dynasty poet") is not "li", "famous" or "tang". Empty when the reports hold no English words."""
+    dictionary words are kept per Chinese word, each with all its forms the reports use. Empty when the reports
+    hold no English words."""
     english = {word for word in vocabulary if _WORD_RE.fullmatch(word)}
     if not english:
         return {}
-    reverse: dict[str, list[Form]] = {}
+    reverse: dict[str, list[tuple[str, int]]] = {}
     words: dict[str, int] = {}  # dictionary words met so far per Chinese word, across its entries
     for line in _dictionary_lines():
         entry = _ENTRY_RE.match(line)
@@ -79,29 +75,15 @@ def build_reverse_glossary(vocabulary: Iterable[str]) -> dict[str, list[str]]:
             continue
         chinese = entry.group(1)
         known = reverse.setdefault(chinese, [])
-        forms, words[chinese] = number_forms(entry.group(3).split("/"), {f for f, *_ in known}, words.get(chinese, 0),
-                                             is_proper_noun(entry.group(2)))
-        known.extend(form for form in forms if form[0] in english)
-    return {chinese: terms for chinese, forms in reverse.items() if (terms := keep_reverse_terms(forms))}
+        forms, words[chinese] = number_forms(entry.group(2).split("/"), {f for f, _ in known}, words.get(chinese, 0))
+        known.extend((form, base) for form, base in forms if form in english)
+    return {chinese: keep_reverse_terms(forms) for chinese, forms in reverse.items() if forms}
 
 
-# An English form of a Chinese word: the form, the number of the dictionary word it inflects, and for a word of a
-# name the number of distinct words in that name (all of which the reports must use), else 0.
-Form = tuple[str, int, int]
-
-
-def is_proper_noun(pinyin: str) -> bool:
-    """CC-CEDICT writes the pinyin of a proper noun capitalised: "[Li3 Bai2]", "[Lai2 yin1 he2]"."""
-    return pinyin[:1].isupper()
-
-
-def entry_forms(glosses: list[str], proper: bool = False) -> list[Form]:
+def entry_forms(glosses: list[str]) -> list[tuple[str, int]]:
     """The English word forms of an entry's first senses (each word in its inflections, see ``inflections``) with
-    the position of the word they inflect, stopwords left out, first seen first; for a proper noun, the words of
-    the name each sense starts with ("Nantes (city in France)" → "nantes"), one name per sense."""
-    if proper:
-        return _name_forms(glosses)
-    out: list[Form] = []
+    the position of the word they inflect, stopwords left out, first seen first."""
+    out: list[tuple[str, int]] = []
     seen: set[str] = set()
     bases: dict[str, int] = {}
     for gloss in glosses[:REVERSE_SENSES]:
@@ -114,51 +96,29 @@ def entry_forms(glosses: list[str], proper: bool = False) -> list[Form]:
             for form in inflections(word):
                 if form not in _STOPWORDS and form not in seen:
                     seen.add(form)
-                    out.append((form, base, 0))
+                    out.append((form, base))
     return out
 
 
-def _name_forms(glosses: list[str]) -> list[Form]:
-    out: list[Form] = []
-    for gloss in glosses[:REVERSE_SENSES]:
-        if not gloss.strip() or _SKIPPED_GLOSS_RE.match(gloss.strip()):
-            continue
-        # "Montgomery or Montgomerie (surname)": either spelling is the name.
-        for name in _OR_RE.split(_NAME_END_RE.split(gloss, maxsplit=1)[0].casefold()):
-            words = list(dict.fromkeys(w for w in _WORD_RE.findall(name) if w not in _STOPWORDS))
-            if words:
-                base = out[-1][1] + 1 if out else 0
-                out.extend((word, base, len(words)) for word in words)
-    return out
+def number_forms(glosses: list[str], seen: set[str], words: int) -> tuple[list[tuple[str, int]], int]:
+    """An entry's forms not ``seen`` in the Chinese word's earlier entries, their dictionary words numbered on
+    from ``words`` (the number met so far); and the new number met."""
+    forms = entry_forms(glosses)
+    fresh = [(form, words + base) for form, base in forms if form not in seen]
+    return fresh, words + (max(base for _, base in forms) + 1 if forms else 0)
 
 
-def number_forms(glosses: list[str], seen: set[str], words: int, proper: bool = False) -> tuple[list[Form], int]:
-    """An entry's forms not ``seen`` in the Chinese word's earlier entries (a name's words are kept whole), their
-    dictionary words numbered on from ``words`` (the number met so far); and the new number met."""
-    forms = entry_forms(glosses, proper)
-    fresh = [(form, words + base, size) for form, base, size in forms if size or form not in seen]
-    return fresh, words + (max(base for _, base, _ in forms) + 1 if forms else 0)
-
-
-def keep_reverse_terms(forms: Iterable[Form]) -> list[str]:
-    """The forms of the first ``MAX_REVERSE_TERMS`` dictionary words that have any (forms in the order given),
-    given the forms the reports use: a name counts only when all its words are among them."""
-    forms = list(forms)
-    found: dict[int, set[str]] = {}
-    for form, base, size in forms:
-        if size:
-            found.setdefault(base, set()).add(form)
+def keep_reverse_terms(forms: Iterable[tuple[str, int]]) -> list[str]:
+    """The forms of the first ``MAX_REVERSE_TERMS`` dictionary words that have any (forms in the order given)."""
     kept: list[str] = []
     bases: list[int] = []
-    for form, base, size in forms:
-        if size and len(found[base]) < size:
-            continue
+    for form, base in forms:
         if base not in bases:
             if len(bases) == MAX_REVERSE_TERMS:
                 continue
             bases.append(base)
         kept.append(form)
-    return list(dict.fromkeys(kept))
+    return kept
 
 
 def inflections(word: str) -> list[str]:

@@ -35,7 +35,7 @@ from rag.text import bilingual
 
 logger = logging.getLogger(__name__)
 
-FORMAT = 5  # 3: the reverse glossary holds English words in their inflections; 4: the dictionary's supplement; 5: a name translates whole
+FORMAT = 4  # 3: the reverse glossary holds English words in their inflections; 4: the dictionary's supplement
 POINTER = "CURRENT"
 SEGMENTS = "segments"
 TIER_SEGMENTS = 8

@@ -21,7 +21,7 @@ from rag.settings import machine_cache_dir
 from rag.text import bilingual
 
 logger = logging.getLogger(__name__)
-_INDEX_FORMAT = 3  # 2: English forms in their inflections, kept per dictionary word; 3: names kept whole
+_INDEX_FORMAT = 2  # 2: English forms in their inflections, kept per dictionary word
 
 
 class DictionaryIndex:
@@ -72,12 +72,12 @@ class DictionaryIndex:
         english = [word for word in vocabulary if bilingual._WORD_RE.fullmatch(word)]
         if not english:
             return {}
-        found: dict[str, list[bilingual.Form]] = {}
-        rows = self._join("SELECT f.chinese, f.form, f.base, f.size FROM forms f JOIN wanted w ON f.form = w.word "
+        found: dict[str, list[tuple[str, int]]] = {}
+        rows = self._join("SELECT f.chinese, f.form, f.base FROM forms f JOIN wanted w ON f.form = w.word "
                           "ORDER BY f.chinese, f.ord", english)
-        for chinese, form, base, size in rows:
-            found.setdefault(chinese, []).append((form, base, size))
-        return {chinese: terms for chinese, forms in found.items() if (terms := bilingual.keep_reverse_terms(forms))}
+        for chinese, form, base in rows:
+            found.setdefault(chinese, []).append((form, base))
+        return {chinese: bilingual.keep_reverse_terms(forms) for chinese, forms in found.items()}
 
     def _join(self, query: str, words: Iterable[str]) -> list[tuple]:
         with contextlib.closing(sqlite3.connect(self.path)) as db:
@@ -100,10 +100,10 @@ def _build(path: Path) -> None:
     senses, forms = _read_dictionary()
     with contextlib.closing(sqlite3.connect(tmp)) as db:
         db.execute("CREATE TABLE senses (word TEXT, key TEXT, quality INTEGER, position INTEGER)")
-        db.execute("CREATE TABLE forms (chinese TEXT, form TEXT, ord INTEGER, base INTEGER, size INTEGER)")
+        db.execute("CREATE TABLE forms (chinese TEXT, form TEXT, ord INTEGER, base INTEGER)")
         db.executemany("INSERT INTO senses VALUES (?, ?, ?, ?)", senses)
-        db.executemany("INSERT INTO forms VALUES (?, ?, ?, ?, ?)",
-                       ((c, f, i, base, size) for c, fs in forms.items() for i, (f, base, size) in enumerate(fs)))
+        db.executemany("INSERT INTO forms VALUES (?, ?, ?, ?)",
+                       ((c, f, i, base) for c, fs in forms.items() for i, (f, base) in enumerate(fs)))
         db.execute("CREATE INDEX senses_word ON senses (word)")
         db.execute("CREATE INDEX forms_form ON forms (form)")
         db.execute(f"PRAGMA user_version = {_INDEX_FORMAT}")
@@ -111,21 +111,20 @@ def _build(path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _read_dictionary() -> tuple[list[tuple[str, str, int, int]], dict[str, list[bilingual.Form]]]:
+def _read_dictionary() -> tuple[list[tuple[str, str, int, int]], dict[str, list[tuple[str, int]]]]:
     """Every (word, key, quality, position) sense of a Chinese word of two or more characters, and each such word's
     English forms with the dictionary word they inflect (first seen first, across its entries)."""
     senses: list[tuple[str, str, int, int]] = []
-    forms: dict[str, list[bilingual.Form]] = {}
+    forms: dict[str, list[tuple[str, int]]] = {}
     words: dict[str, int] = {}  # dictionary words met so far per Chinese word, across its entries
     for line in bilingual._dictionary_lines():
         entry = bilingual._ENTRY_RE.match(line)
         if entry is None or not bilingual._CJK_RE.match(entry.group(1)):  # neither glossary keeps other words
             continue
-        chinese, glosses = entry.group(1), entry.group(3).split("/")
+        chinese, glosses = entry.group(1), entry.group(2).split("/")
         for position, gloss in enumerate(glosses):
             senses.extend((chinese, key, quality, position) for key, quality in bilingual._gloss_keys(gloss))
         known = forms.setdefault(chinese, [])
-        fresh, words[chinese] = bilingual.number_forms(glosses, {form for form, *_ in known}, words.get(chinese, 0),
-                                                       bilingual.is_proper_noun(entry.group(2)))
+        fresh, words[chinese] = bilingual.number_forms(glosses, {form for form, _ in known}, words.get(chinese, 0))
         known.extend(fresh)
     return senses, forms
