@@ -171,3 +171,42 @@ def test_glossaries_from_the_dictionary_index_equal_a_full_read_of_the_dictionar
     assert index.glossary(words) == build_glossary(words)
     assert index.reverse_glossary(words) == build_reverse_glossary(words)
     assert index.reverse_glossary(words)  # not vacuous: the shelf's words have translations
+
+
+def test_a_glossary_grown_by_added_words_equals_one_built_from_all_of_them(corpus_index, tmp_path):
+    from rag.index.keyword.glossary import DictionaryIndex
+
+    manifest = Manifest.load(corpus_index.manifest_path)
+    words = sorted({t for r in manifest.complete() for c in read_sidecar(corpus_index.docs_dir, r.doc_id)["chunks"]
+                    for t in c["tokens"].split(" ")} | {"rhine", "river", "rivers", "warsaw", "capital", "chips",
+                                                        "market", "markets", "edge", "technologies", "developed"})
+    index = DictionaryIndex.cached(tmp_path / "dictionary.sqlite3")
+    first, added = set(words[::3]), set(words) - set(words[::3])
+    assert index.glossary_added(index.glossary(first), added) == index.glossary(set(words))
+    english = {w for w in words if w.isascii() and w.isalpha()}
+    english_first = set(sorted(english)[::2])
+    grown = index.reverse_glossary_added(index.reverse_glossary(english_first), english - english_first, english)
+    assert grown == index.reverse_glossary(english)
+    assert grown != index.reverse_glossary(english_first)  # not vacuous: the added words changed entries
+
+
+def test_adding_a_report_looks_up_only_its_new_words_in_the_dictionary(corpus_index, tmp_path, monkeypatch):
+    from rag.index.keyword.glossary import DictionaryIndex
+
+    manifest = Manifest.load(corpus_index.manifest_path)
+    records = sorted(manifest.complete(), key=lambda r: r.doc_id)
+    lexical_dir = tmp_path / "lexical"
+    first = manifest.model_copy(deep=True)
+    first.documents = {r.doc_id: r for r in records[:-1]}
+    update_lexical_index(lexical_dir, corpus_index.docs_dir, first)
+
+    def whole_vocabulary(*args, **kwargs):
+        raise AssertionError("the whole vocabulary was looked up again")
+
+    monkeypatch.setattr(DictionaryIndex, "glossary", whole_vocabulary)
+    monkeypatch.setattr(DictionaryIndex, "reverse_glossary", whole_vocabulary)
+    update_lexical_index(lexical_dir, corpus_index.docs_dir, manifest.model_copy(update={"generation": 99}))
+
+    whole = LexicalIndex.load(corpus_index.lexical_dir)
+    grown = LexicalIndex.load(lexical_dir)
+    assert grown.glossary == whole.glossary and grown.reverse_glossary == whole.reverse_glossary

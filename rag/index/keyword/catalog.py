@@ -87,8 +87,7 @@ def read_state(lexical_dir: Path) -> State | None:
         return None
     if data.get("format") != FORMAT:
         return None
-    entries = [SegmentEntry(e["name"], e["docs"], e["rows"], set(e["deleted"])) for e in data["segments"]]
-    return State(data["generation"], entries, name)
+    return State(data["generation"], _entries(data), name)
 
 
 def segment_folder(lexical_dir: Path, name: str) -> Path:
@@ -210,35 +209,66 @@ def _free_name(lexical_dir: Path, base: str) -> str:
 
 def _write_glossaries(lexical_dir: Path, state: State, folder: Path, previous: str) -> dict[str, str]:
     """Write the glossaries of the state's vocabulary into ``folder``; one whose words did not change since the
-    previous state (the English words, when a Chinese report is added) is copied from it. Returns the stamps of
-    the two vocabularies."""
-    vocabulary: set[str] = set()
-    english: set[str] = set()
-    for entry in state.segments:
-        words, english_words = _live_vocabulary(segment_folder(lexical_dir, entry.name), entry)
-        vocabulary |= words
-        english |= english_words
+    previous state (the English words, when a Chinese report is added) is copied from it, one whose words only
+    grew (a report added) is the previous one with the added words' entries worked out (``DictionaryIndex``), so
+    adding a report costs its new words, not the whole vocabulary. Returns the stamps of the two vocabularies."""
+    read = _VocabularyReader(lexical_dir)
+    vocabulary, english = read.of(state.segments)
     stamps = {"glossary.json": _stamp(w for w in vocabulary if bilingual._CJK_RE.match(w)),
               "glossary-zh.json": _stamp(english)}
     try:
-        before = json.loads((lexical_dir / previous / "state.json").read_text(encoding="utf-8")).get("vocabulary", {})
+        old_state = read_state_folder(lexical_dir, previous) if previous else {}
     except (FileNotFoundError, ValueError, IsADirectoryError):
-        before = {}
+        old_state = {}
+    before = old_state.get("vocabulary", {})
     # A first build reads the dictionary as before (about a second); later updates use the dictionary index, built
     # once per machine, so that adding one report does not read the whole dictionary again.
     index = DictionaryIndex.shared(lexical_dir) if previous else None
-    for name, words, make in (
-        ("glossary.json", vocabulary, index.glossary if index else bilingual.build_glossary),
-        ("glossary-zh.json", english, index.reverse_glossary if index else bilingual.build_reverse_glossary),
-    ):
+    old_words = read.of(_entries(old_state)) if index is not None and before else None
+    for name, words, old in (("glossary.json", vocabulary, old_words and old_words[0]),
+                             ("glossary-zh.json", english, old_words and old_words[1])):
         try:
             if before.get(name) == stamps[name]:
                 write_atomic(folder / name, (lexical_dir / previous / name).read_bytes())
                 continue
-        except FileNotFoundError:
+            if index is not None and old is not None and old <= words and old:
+                earlier = json.loads((lexical_dir / previous / name).read_text(encoding="utf-8"))
+                added = words - old
+                grown = (index.glossary_added(earlier, added) if name == "glossary.json"
+                         else index.reverse_glossary_added(earlier, added, words))
+                write_json_atomic(folder / name, grown)
+                continue
+        except (FileNotFoundError, ValueError):
             pass
+        make = {"glossary.json": index.glossary if index else bilingual.build_glossary,
+                "glossary-zh.json": index.reverse_glossary if index else bilingual.build_reverse_glossary}[name]
         write_json_atomic(folder / name, make(words) if words else {})
     return stamps
+
+
+def _entries(state_json: dict) -> list[SegmentEntry]:
+    return [SegmentEntry(e["name"], e["docs"], e["rows"], set(e["deleted"])) for e in state_json.get("segments", [])]
+
+
+class _VocabularyReader:
+    """The live vocabulary of a list of segments, each segment read once however many states list it."""
+
+    def __init__(self, lexical_dir: Path) -> None:
+        self.lexical_dir = lexical_dir
+        self._read: dict[tuple[str, frozenset[str]], tuple[set[str], set[str]]] = {}
+
+    def of(self, entries: Iterable[SegmentEntry]) -> tuple[set[str], set[str]]:
+        """All words, and the words of English documents."""
+        vocabulary: set[str] = set()
+        english: set[str] = set()
+        for entry in entries:
+            key = (entry.name, frozenset(entry.deleted))
+            if key not in self._read:
+                self._read[key] = _live_vocabulary(segment_folder(self.lexical_dir, entry.name), entry)
+            words, english_words = self._read[key]
+            vocabulary |= words
+            english |= english_words
+        return vocabulary, english
 
 
 def _stamp(words: Iterable[str]) -> str:

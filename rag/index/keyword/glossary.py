@@ -79,6 +79,39 @@ class DictionaryIndex:
             found.setdefault(chinese, []).append((form, base))
         return {chinese: bilingual.keep_reverse_terms(forms) for chinese, forms in found.items()}
 
+    def glossary_added(self, previous: dict[str, list[str]], added: Iterable[str]) -> dict[str, list[str]]:
+        """What ``glossary(words | added)`` returns, given ``previous = glossary(words)``: only the keys the added
+        words are senses of are worked out again, from their previous terms and the added words (a key's terms
+        are its best ``MAX_TERMS``, so a word that was not among them stays out when more words come)."""
+        query = "SELECT s.word, s.key, s.quality, s.position FROM senses s JOIN wanted w ON s.word = w.word"
+        new_rows = self._join(query, added)
+        touched = {key for _, key, _, _ in new_rows}
+        kept = {word for key in touched for word in previous.get(key, [])}
+        old_rows = [row for row in self._join(query, kept) if row[1] in touched and row[0] in previous[row[1]]]
+        found: dict[str, list[tuple[int, int, str]]] = {}
+        for word, key, quality, position in [*old_rows, *new_rows]:
+            found.setdefault(key, []).append((quality, position, word))
+        merged = dict(previous)
+        for key, items in found.items():
+            merged[key] = list(dict.fromkeys(w for *_, w in sorted(items)))[: bilingual.MAX_TERMS]
+        return merged
+
+    def reverse_glossary_added(self, previous: dict[str, list[str]], added: Iterable[str],
+                               english: set[str]) -> dict[str, list[str]]:
+        """What ``reverse_glossary(english)`` returns, given ``previous`` for ``english`` without ``added``: the
+        Chinese words that have an added word among their forms are worked out again, the others kept."""
+        affected = {chinese for (chinese,) in self._join(
+            "SELECT DISTINCT f.chinese FROM forms f JOIN wanted w ON f.form = w.word", added)}
+        found: dict[str, list[tuple[str, int]]] = {}
+        rows = self._join("SELECT f.chinese, f.form, f.base FROM forms f JOIN wanted w ON f.chinese = w.word "
+                          "ORDER BY f.chinese, f.ord", affected)
+        for chinese, form, base in rows:
+            if form in english:
+                found.setdefault(chinese, []).append((form, base))
+        merged = dict(previous)
+        merged.update({chinese: bilingual.keep_reverse_terms(forms) for chinese, forms in found.items()})
+        return merged
+
     def _join(self, query: str, words: Iterable[str]) -> list[tuple]:
         with contextlib.closing(sqlite3.connect(self.path)) as db:
             db.execute("CREATE TEMP TABLE wanted (word TEXT PRIMARY KEY)")
