@@ -30,6 +30,7 @@ and ``bench_scale.png``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -187,10 +188,10 @@ def measure_size(n: int, settings: Settings, embedder, pool: Pool, queries: int,
 
 def run(
     sizes: Sequence[int], queries: int, workdir: Path, corpus: Path, seed: int, cache: Path | None = None,
-    backends: Sequence[str] = ("embedded",), save=None, log=print,
+    backends: Sequence[str] = ("embedded",), save=None, log=print, keep: bool = False,
 ) -> dict[str, Any]:
     """Every size with every backend, in that order; ``save(result)`` after each, so a run cut short keeps the
-    sizes it finished."""
+    sizes it finished. With ``keep``, each size's data directory stays in ``workdir`` (``--probe`` it again)."""
     from rag.embedders import make_embedder
 
     # The machine's embedding cache is off: the added report's embedding is measured, not looked up.
@@ -223,7 +224,8 @@ def run(
             row["wall_s"] = round(time.perf_counter() - started, 1)
             row["machine"] = machine_info()
             result["sizes"].append(row)
-            shutil.rmtree(data_dir, ignore_errors=True)
+            if not keep:
+                shutil.rmtree(data_dir, ignore_errors=True)
             if save is not None:
                 save(result)
     result["machine"] = machine_info()
@@ -298,6 +300,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--corpus", type=Path, default=None, help="reports to draw sentences from (default corpus/)")
     parser.add_argument("--workdir", type=Path, default=None, help="where the indexes are built (default: a temp dir)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--keep", action="store_true",
+                        help="keep each size's index in --workdir (measure it again with --probe DATA_DIR)")
     parser.add_argument("--out", type=Path, default=Path("eval/out/bench"))
     parser.add_argument("--probe", type=Path, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--chroma-url", default=None, help=argparse.SUPPRESS)
@@ -311,10 +315,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     json_path = args.out / "bench_scale.json"
     if args.workdir is not None:
         args.workdir.mkdir(parents=True, exist_ok=True)
-    workdir = tempfile.TemporaryDirectory(prefix="reportqa-bench-scale-", dir=args.workdir, ignore_cleanup_errors=True)
+    if args.keep and args.workdir is None:
+        parser.error("--keep needs --workdir")
+    workdir = (contextlib.nullcontext(str(args.workdir)) if args.keep else
+               tempfile.TemporaryDirectory(prefix="reportqa-bench-scale-", dir=args.workdir, ignore_cleanup_errors=True))
     with workdir as tmp:
         result = run(args.sizes, args.queries, Path(tmp), corpus, args.seed, cache=args.out, backends=args.backend,
-                     save=lambda partial: write_json(json_path, partial))
+                     save=lambda partial: write_json(json_path, partial), keep=args.keep)
     result["total_s"] = round(time.perf_counter() - started, 1)
     result["chart"] = str(chart(result, args.out / "bench_scale.png"))
     result["json"] = str(write_json(json_path, result))
