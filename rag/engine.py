@@ -176,7 +176,8 @@ class Engine:
         for record in self.manifest.complete():
             chunks_by_language[record.lang] += record.n_chunks
         retriever = HybridRetriever(self.store, self.lexical, self.embedder, self.settings.retrieval, self._reranker,
-                                    chunks_by_language=chunks_by_language)
+                                    chunks_by_language=chunks_by_language,
+                                    version=(self.manifest.writer, self.manifest.generation))
         return retriever.retrieve(question, k=k, doc_ids=doc_ids, fusion=fusion, chinese=chinese)
 
     def ask(self, question: str, history: Sequence[Any] | None = None, **options: Any) -> Answer:

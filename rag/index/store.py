@@ -15,12 +15,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from urllib.parse import urlparse
 
 import numpy as np
 
 from rag.errors import DataDirError, EmbedderMismatchError, EmptyIndexError, StoreUnavailableError
+from rag.index.exact import ExactSearch
 from rag.index.manifest import Manifest
 from rag.models import Chunk
 from rag.settings import Settings
@@ -119,6 +120,7 @@ class ChunkStore:
         self.url = url
         self._path = path  # the embedded database's path, None for a server
         self._epoch = epoch
+        self._exact = ExactSearch(collection)
 
     @property
     def stale(self) -> bool:
@@ -196,10 +198,20 @@ class ChunkStore:
             raise self._unavailable(exc) from exc
 
     def query(
-        self, embedding: np.ndarray, k: int, doc_ids: Iterable[str] | None = None, langs: Iterable[str] | None = None
+        self, embedding: np.ndarray, k: int, doc_ids: Iterable[str] | None = None, langs: Iterable[str] | None = None,
+        version: Hashable | None = None,
     ) -> list[tuple[Chunk, float]]:
         """The ``k`` nearest chunks with their cosine similarity, optionally only from some documents or only in
-        some languages."""
+        some languages. With ``version`` (a stamp of the index's contents, the manifest's generation), a collection
+        of up to ``EXACT_SEARCH_MAX`` chunks is searched exactly (``rag.index.exact``)."""
+        try:
+            exact = self._exact.vectors(version) if version is not None else None
+        except Exception as exc:
+            raise self._unavailable(exc) from exc
+        if exact is not None:
+            found = exact.nearest(embedding, k, doc_ids, langs)
+            chunks = self.get([chunk_id for chunk_id, _ in found])
+            return [(chunks[chunk_id], score) for chunk_id, score in found if chunk_id in chunks]
         clauses = []
         if doc_ids is not None:
             clauses.append({"doc_id": {"$in": list(doc_ids)}})

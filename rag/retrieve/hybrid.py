@@ -9,7 +9,7 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,6 +54,7 @@ class HybridRetriever:
         settings: RetrievalSettings,
         reranker=None,
         chunks_by_language: Mapping[str, int] | None = None,
+        version: Hashable | None = None,
     ) -> None:
         # The languages of the shelf's documents ("zh", "zh-Hant", "en") and how many chunks each has.
         self.chunks_by_language = dict(chunks_by_language or {})
@@ -63,6 +64,7 @@ class HybridRetriever:
         self.embedder = embedder
         self.settings = settings
         self.reranker = reranker
+        self.version = version  # the index's version (manifest generation): a small shelf is searched exactly
 
     def retrieve(
         self,
@@ -87,7 +89,7 @@ class HybridRetriever:
         dense: list[tuple[Chunk, float]] = []
         if fusion in ("rrf", "dense"):
             started = time.perf_counter()
-            dense = self.store.query(query_vector, n, doc_ids)
+            dense = self.store.query(query_vector, n, doc_ids, version=self.version)
             timings["dense_ms"] = _ms(started)
         chinese = analyse(query).lang == "zh" if chinese is None else chinese
         other_dense = self._other_language_dense(query_vector, n, doc_ids, chinese) if fusion == "rrf" else []
@@ -149,11 +151,11 @@ class HybridRetriever:
         if doc_ids is None and share >= WIDE_SEARCH_SHARE:
             # Most of the shelf is in the other language: Chroma's language filter would list nearly every chunk
             # (325 ms at 100k chunks), while the plain search's nearest, kept to that language, are the same chunks.
-            wide = self.store.query(query_vector, math.ceil(WIDE_SEARCH_MARGIN * n / share))
+            wide = self.store.query(query_vector, math.ceil(WIDE_SEARCH_MARGIN * n / share), version=self.version)
             found = [(chunk, score) for chunk, score in wide if chunk.lang in other][:n]
             if len(found) == n:
                 return found
-        return self.store.query(query_vector, n, doc_ids, other)
+        return self.store.query(query_vector, n, doc_ids, other, version=self.version)
 
     def _fuse(
         self,

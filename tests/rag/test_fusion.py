@@ -36,9 +36,9 @@ class _CountingStore:
     def __init__(self, store) -> None:
         self.store, self.filters = store, []
 
-    def query(self, embedding, k, doc_ids=None, langs=None):
+    def query(self, embedding, k, doc_ids=None, langs=None, version=None):
         self.filters.append(langs)
-        return self.store.query(embedding, k, doc_ids, langs)
+        return self.store.query(embedding, k, doc_ids, langs, version=version)
 
 
 def test_a_shelf_mostly_in_the_other_language_is_searched_without_the_language_filter(tmp_path):
