@@ -134,6 +134,7 @@ class Vocab:
     range_re: re.Pattern[str]
     year_words: frozenset[str]
     ordinal_marker_re: re.Pattern[str]
+    approximate_re: re.Pattern[str]  # right after a number: it is approximate ("2000多家"), never a year
     dummy_pronouns: frozenset[str]
     dummy_followers_re: re.Pattern[str]
     count_zh_re: re.Pattern[str]
@@ -178,6 +179,7 @@ def vocab() -> Vocab:
         request_re=re.compile(r"^[\W_]*(?:" + _alternation(_words(data["requests"])) + r"[\s,]*)+"),
         range_re=re.compile(r"\s*" + _alternation(_words(data["ranges"])) + r"\s*"),
         ordinal_marker_re=re.compile(_alternation(_words(data["ordinal_markers"])) + r"\s*$"),
+        approximate_re=re.compile(r"\s*(?:" + _alternation(_words(data["approximate_markers"])) + ")"),
         zh_grammar=frozenset(w for w in s_words_all if not re.search("[a-z]", w)),
         en_grammar=frozenset(w for w in s_words_all if re.fullmatch("[a-z]+", w)),
         code_start_re=re.compile(

@@ -154,7 +154,8 @@ def _read_figure(folded: str, m: re.Match[str], v: Vocab) -> _Found | None:
         unit = "year"
     elif after_class:
         unit = after_class
-    elif unit != "percent" and scale == 1.0 and digits and _is_year(digits):
+    elif (unit != "percent" and scale == 1.0 and digits and _is_year(digits)
+          and not v.approximate_re.match(folded, end)):
         unit = "year"
 
     if not digits and not unit and scale == 1.0:

@@ -345,6 +345,15 @@ def test_ordinals_and_the_digits_of_names_are_not_figures(text):
     assert find_figures(text) == []
 
 
+def test_a_number_made_approximate_is_a_count_not_a_year():
+    """Bug: "为2000多家企业提供服务" read 2000 as the year 2000, so "多少家" found no count in it."""
+    assert _figures("为2000多家企业提供服务") == [("2000", 2000.0, "")]
+    assert _figures("员工1950余人") == [("1950", 1950.0, "")]
+    assert [f.unit for f in find_figures("2000年成立，2020年以来")] == ["year", "year"]
+    question = analyse("易观为多少家企业提供过服务？")
+    assert answer_fits(question, "已为2000多家企业提供服务。")
+
+
 def test_the_first_end_of_a_range_takes_the_unit_written_after_the_second():
     assert _figures("10-20%") == [("10", 10.0, "percent"), ("20%", 20.0, "percent")]
     assert _figures("1至2亿元") == [("1", 1e8, "money"), ("2亿元", 2e8, "money")]
