@@ -12,21 +12,23 @@ from __future__ import annotations
 
 import re
 
-# The first characters of a Chinese sentence, and the first words of an English one, where a reference counts.
+from rag.text.block_words import VOCABULARY
+
+
+def _alternation(words) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+# The first characters of a Chinese sentence where a reference counts.
 CHINESE_REACH = 10
 _LEADING_MARKUP_RE = re.compile(r"^[\s\-*+>•●#]*")
-# A demonstrative with a measure word or a noun after it ("此片", "该公司", "这部", "這些"), a third-person pronoun
-# ("其", "他们", "它"), or "上述". Words that only contain one are not references: 因此, 如此, 从此, 彼此, 由此, 据此,
-# 为此, 对此, 此外 (a connective), 此后, 此前, 此时 (a time); 其中, 其他, 其它, 其实, 其次, 其余, 尤其, 极其, 及其, 与其 (not "it").
+_NOT_REFERENCES_RE = re.compile(_alternation(VOCABULARY["not_references"]))
 _CHINESE_RE = re.compile(
-    r"(?<![因如從从彼由據据為为對对])此(?![外后後前时時])[\u4e00-\u9fff]"
-    r"|[该該](?=[\u4e00-\u9fff])"
-    r"|[这這那](?=[部片本书書篇些个個种種项項位家座条條首款])"
-    r"|(?<![尤極极及與与])其(?![中他它實实次餘余])"
-    r"|(?<![其吉])(?:他|她|它)(?:们|們)?"
-    r"|上述"
+    f"(?:{_alternation(VOCABULARY['reference_heads'])})(?=[\u4e00-\u9fff])"
+    f"|(?:{_alternation(VOCABULARY['reference_demonstratives'])})(?=[{''.join(VOCABULARY['reference_measures'])}])"
+    f"|{_alternation(VOCABULARY['reference_pronouns'])}"
 )
-_ENGLISH_RE = re.compile(r"^(?:it|its|he|his|she|her|they|their|this|these|that|those|such)\b", re.IGNORECASE)
+_ENGLISH_RE = re.compile(rf"^(?:{_alternation(VOCABULARY['reference_words_en'])})\b", re.IGNORECASE)
 
 
 def leans_back(sentence: str) -> bool:
@@ -34,4 +36,6 @@ def leans_back(sentence: str) -> bool:
     text = _LEADING_MARKUP_RE.sub("", sentence)
     if _ENGLISH_RE.match(text):
         return True
-    return bool(_CHINESE_RE.search(text[:CHINESE_REACH]))
+    # A word that only holds a reference character ("因此", "其中") is blanked first, so it cannot match.
+    head = _NOT_REFERENCES_RE.sub(lambda m: " " * len(m.group(0)), text[:CHINESE_REACH + 2])[:CHINESE_REACH]
+    return bool(_CHINESE_RE.search(head))

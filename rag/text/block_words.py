@@ -51,6 +51,23 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
     "junk_title_prefixes": (
         "microsoft word -", "microsoft powerpoint -", "microsoft excel -", "untitled", "无标题", "未命名",
     ),
+    # Near a sentence's start, these refer to what the sentence before it names (``rag.text.backrefs``): a word
+    # that refers before another Chinese character ("此片", "该公司"), a demonstrative before a measure word
+    # ("这部", "這些"), a third-person pronoun, or an English sentence's first word.
+    "reference_heads": ("此", "该", "該", "上述"),
+    "reference_demonstratives": ("这", "這", "那"),
+    "reference_measures": (
+        "部", "片", "本", "书", "書", "篇", "些", "个", "個", "种", "種", "项", "項", "位", "家", "座", "条", "條", "首", "款",
+    ),
+    "reference_pronouns": ("其", "他", "她", "它", "他们", "他們", "她们", "她們", "它们", "它們"),
+    "reference_words_en": ("it", "its", "he", "his", "she", "her", "they", "their", "this", "these", "that", "those",
+                           "such"),
+    # Words that hold one of those without referring back: connectives, times, "among them", "other".
+    "not_references": (
+        "因此", "如此", "从此", "從此", "彼此", "由此", "据此", "據此", "为此", "為此", "对此", "對此", "此外", "此后",
+        "此後", "此前", "此时", "此時", "其中", "其他", "其它", "其实", "其實", "其次", "其余", "其餘", "尤其", "极其",
+        "極其", "及其", "与其", "與其", "吉他",
+    ),
 }
 
 _SUMMARY_RE = re.compile(
