@@ -90,21 +90,28 @@ def test_a_removed_report_no_longer_counts_in_scores_or_word_weights(corpus_inde
     assert not any(cid.startswith(gone.doc_id) for cid in after.chunk_ids)
 
 
-def test_adding_a_report_writes_one_small_segment_and_leaves_the_others_untouched(corpus_index, tmp_path):
+def _all_but_the_last_report(corpus_index, tmp_path):
+    """A keyword index of the shipped reports but the last (by source); the manifest it was built for, and that
+    report's record."""
     manifest = Manifest.load(corpus_index.manifest_path)
     records = sorted(manifest.complete(), key=lambda r: r.source)
     lexical_dir = tmp_path / "lexical"
     partial = manifest.model_copy(deep=True)
     partial.documents = {r.doc_id: r for r in records[:-1]}
     build_lexical_index(lexical_dir, corpus_index.docs_dir, partial)
+    return lexical_dir, partial, records[-1]
+
+
+def test_adding_a_report_writes_one_small_segment_and_leaves_the_others_untouched(corpus_index, tmp_path):
+    lexical_dir, partial, last = _all_but_the_last_report(corpus_index, tmp_path)
     before = {p: p.stat().st_mtime_ns for p in (lexical_dir / catalog.SEGMENTS).rglob("*") if p.is_file()}
 
-    partial.documents[records[-1].doc_id] = records[-1]
+    partial.documents[last.doc_id] = last
     partial.generation += 1
     update_lexical_index(lexical_dir, corpus_index.docs_dir, partial)
 
     state = catalog.read_state(lexical_dir)
-    assert [sorted(e.docs) for e in state.segments][-1] == [records[-1].doc_id]
+    assert [sorted(e.docs) for e in state.segments][-1] == [last.doc_id]
     assert all(p.exists() and p.stat().st_mtime_ns == t for p, t in before.items())
 
 
@@ -193,19 +200,16 @@ def test_a_glossary_grown_by_added_words_equals_one_built_from_all_of_them(corpu
 def test_adding_a_report_looks_up_only_its_new_words_in_the_dictionary(corpus_index, tmp_path, monkeypatch):
     from rag.index.keyword.glossary import DictionaryIndex
 
-    manifest = Manifest.load(corpus_index.manifest_path)
-    records = sorted(manifest.complete(), key=lambda r: r.doc_id)
-    lexical_dir = tmp_path / "lexical"
-    first = manifest.model_copy(deep=True)
-    first.documents = {r.doc_id: r for r in records[:-1]}
-    update_lexical_index(lexical_dir, corpus_index.docs_dir, first)
+    lexical_dir, partial, last = _all_but_the_last_report(corpus_index, tmp_path)
 
     def whole_vocabulary(*args, **kwargs):
         raise AssertionError("the whole vocabulary was looked up again")
 
     monkeypatch.setattr(DictionaryIndex, "glossary", whole_vocabulary)
     monkeypatch.setattr(DictionaryIndex, "reverse_glossary", whole_vocabulary)
-    update_lexical_index(lexical_dir, corpus_index.docs_dir, manifest.model_copy(update={"generation": 99}))
+    partial.documents[last.doc_id] = last
+    partial.generation += 1
+    update_lexical_index(lexical_dir, corpus_index.docs_dir, partial)
 
     whole = LexicalIndex.load(corpus_index.lexical_dir)
     grown = LexicalIndex.load(lexical_dir)
