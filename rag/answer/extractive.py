@@ -233,7 +233,8 @@ def antecedent(doc: DocumentEntry, index: int) -> int | None:
     back, or when no sentence within ``ANTECEDENT_REACH`` before it in its paragraph stops referring back."""
     first = index
     while leans_back(doc.text[doc.starts[first] : doc.ends[first]]):
-        if first == 0 or index - first >= ANTECEDENT_REACH or "\n" in doc.text[doc.ends[first - 1] : doc.starts[first]]:
+        opens_paragraph = first == 0 or "\n" in doc.text[doc.ends[first - 1] : doc.starts[first]]
+        if opens_paragraph or index - first >= ANTECEDENT_REACH:
             return None
         first -= 1
     return first if first < index else None
