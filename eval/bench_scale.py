@@ -317,8 +317,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.workdir.mkdir(parents=True, exist_ok=True)
     if args.keep and args.workdir is None:
         parser.error("--keep needs --workdir")
-    workdir = (contextlib.nullcontext(str(args.workdir)) if args.keep else
-               tempfile.TemporaryDirectory(prefix="reportqa-bench-scale-", dir=args.workdir, ignore_cleanup_errors=True))
+    workdir = (contextlib.nullcontext(str(args.workdir)) if args.keep else tempfile.TemporaryDirectory(
+        prefix="reportqa-bench-scale-", dir=args.workdir, ignore_cleanup_errors=True))
     with workdir as tmp:
         result = run(args.sizes, args.queries, Path(tmp), corpus, args.seed, cache=args.out, backends=args.backend,
                      save=lambda partial: write_json(json_path, partial), keep=args.keep)
