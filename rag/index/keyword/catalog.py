@@ -224,25 +224,26 @@ def _write_glossaries(lexical_dir: Path, state: State, folder: Path, previous: s
     # A first build reads the dictionary as before (about a second); later updates use the dictionary index, built
     # once per machine, so that adding one report does not read the whole dictionary again.
     index = DictionaryIndex.shared(lexical_dir) if previous else None
-    old_words = read.of(_entries(old_state)) if index is not None and before else None
-    for name, words, old in (("glossary.json", vocabulary, old_words and old_words[0]),
-                             ("glossary-zh.json", english, old_words and old_words[1])):
+    old_vocabulary, old_english = read.of(_entries(old_state)) if index is not None and before else (set(), set())
+    glossaries = (
+        ("glossary.json", vocabulary, old_vocabulary, index.glossary if index else bilingual.build_glossary,
+         lambda earlier, added: index.glossary_added(earlier, added)),
+        ("glossary-zh.json", english, old_english,
+         index.reverse_glossary if index else bilingual.build_reverse_glossary,
+         lambda earlier, added: index.reverse_glossary_added(earlier, added, english)),
+    )
+    for name, words, old, build, grow in glossaries:
         try:
             if before.get(name) == stamps[name]:
                 write_atomic(folder / name, (lexical_dir / previous / name).read_bytes())
                 continue
-            if index is not None and old is not None and old <= words and old:
+            if old and old <= words:  # only when the dictionary index is there to grow it
                 earlier = json.loads((lexical_dir / previous / name).read_text(encoding="utf-8"))
-                added = words - old
-                grown = (index.glossary_added(earlier, added) if name == "glossary.json"
-                         else index.reverse_glossary_added(earlier, added, words))
-                write_json_atomic(folder / name, grown)
+                write_json_atomic(folder / name, grow(earlier, words - old))
                 continue
         except (FileNotFoundError, ValueError):
             pass
-        make = {"glossary.json": index.glossary if index else bilingual.build_glossary,
-                "glossary-zh.json": index.reverse_glossary if index else bilingual.build_reverse_glossary}[name]
-        write_json_atomic(folder / name, make(words) if words else {})
+        write_json_atomic(folder / name, build(words) if words else {})
     return stamps
 
 
