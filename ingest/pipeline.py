@@ -12,6 +12,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from ingest.ingest_report import FileFailure, FileWarning, IngestReport
 from ingest.journal import Journal
 from ingest.loaders import check_size
 from ingest.lock import index_lock
-from ingest.prepare import Prepared, prepare_document
+from ingest.prepare import Prepared, add_tokens, prepare_document
 from ingest.worker import make_parser
 from rag.embedders import Embedder, make_embedder
 from rag.errors import CorruptDocumentError, DataDirError, EmbedderMismatchError, UnsupportedFileError
@@ -49,8 +50,12 @@ def run_ingest(
     rebuild: bool = False,
     progress: ProgressCallback | None = None,
     embedder: Embedder | None = None,
+    parser: Any = None,
 ) -> IngestReport:
     """Bring the index in line with the reports under ``paths`` (default: the corpus folder).
+
+    ``parser`` is a reader the caller keeps running between ingests (``ingest.worker.WorkerParser``; the page's upload
+    queue lends its own); by default one is started for this ingest and stopped before the embedding.
 
     Raises:
         EmbedderMismatchError: the index was built by another embedder (use ``rebuild``).
@@ -63,18 +68,26 @@ def run_ingest(
     roots = [Path(p) for p in (paths or [settings.corpus_dir])]
     _make_data_dir(settings)
     # The parser (a worker process, see ingest.worker) is killed on any exit, Ctrl-C included.
-    with index_lock(settings) as lock, make_parser(settings, prepare_document) as parser:
-        embedder = embedder or make_embedder(settings)
+    with index_lock(settings) as lock, _reader(settings, parser) as reader:
+        waited_before = reader.startup_seconds
         journal = Journal(settings, lock)
-        manifest, store, changed, damaged = _open_index(settings, journal, embedder, rebuild, report)
-
+        if rebuild:
+            embedder = embedder or make_embedder(settings)  # a broken embedder setting fails before the wipe
+            journal.wipe()
+        manifest, warning = journal.load()
         files, report.failed = discover(roots, settings.ingest.extensions)
+        found = _identify(files, roots, settings, report)
+        if _any_to_read(found, manifest, settings):
+            reader.start()  # in the background: its start overlaps loading the embedder and opening the index
+        embedder = embedder or make_embedder(settings)
+        store, changed, damaged = _open_index(settings, journal, manifest, warning, embedder, report)
         config_hash = _config_hash(settings, embedder.name)
         seen: set[str] = set()
-        prepared, moved = _prepare_changed(files, roots, settings, config_hash, manifest, damaged, parser, seen, report)
+        prepared, moved = _prepare_changed(found, settings, config_hash, manifest, damaged, reader, seen, report)
         changed |= moved
-        parser.close()  # its memory is the embedder's now
-        report.parse_seconds, report.parser_start_seconds = parser.seconds, parser.startup_seconds
+        if parser is None:
+            reader.close()  # its memory is the embedder's now
+        report.parser_start_seconds = reader.startup_seconds - waited_before
 
         changed |= _write_prepared(prepared, embedder, settings, journal, manifest, store, seen, progress, report)
         changed |= _remove_gone(roots, settings, journal, manifest, store, seen, report)
@@ -85,6 +98,41 @@ def run_ingest(
         update_lexical_index(settings.lexical_dir, settings.docs_dir, manifest)
     report.seconds = time.perf_counter() - started
     return report
+
+
+@contextmanager
+def _reader(settings: Settings, parser: Any):
+    """The caller's parser, left running; or one made for this ingest (``ingest.worker.make_parser``)."""
+    if parser is None:
+        with make_parser(settings, prepare_document) as made:
+            yield made
+    else:
+        yield parser
+
+
+def _identify(
+    files: Sequence[Path], roots: Sequence[Path], settings: Settings, report: IngestReport,
+) -> list[tuple[Path, tuple[str, str, str]]]:
+    """Each readable found file with its (identity key, content hash, document id); unreadable ones go to
+    ``report``."""
+    found = []
+    for path in files:
+        identity = identify_file(path, roots, settings, report)
+        if identity is not None:
+            found.append((path, identity))
+    return found
+
+
+def _any_to_read(found: Sequence[tuple[Path, tuple[str, str, str]]], manifest: Manifest, settings: Settings) -> bool:
+    """Whether a found report is new to the index and within the size limit: one the parser will surely read."""
+    for path, (_, _, doc_id) in found:
+        if doc_id not in manifest.documents:
+            try:
+                check_size(path, int(settings.ingest.max_file_mb * 2**20))
+            except (CorruptDocumentError, OSError):
+                continue
+            return True
+    return False
 
 
 def _make_data_dir(settings: Settings) -> None:
@@ -98,17 +146,15 @@ def _make_data_dir(settings: Settings) -> None:
 
 
 def _open_index(
-    settings: Settings, journal: Journal, embedder: Embedder, rebuild: bool, report: IngestReport,
-) -> tuple[Manifest, ChunkStore, bool, set[str]]:
-    """The manifest and the chunk store, an interrupted write completed; whether that changed the manifest, and
+    settings: Settings, journal: Journal, manifest: Manifest, warning: str | None, embedder: Embedder,
+    report: IngestReport,
+) -> tuple[ChunkStore, bool, set[str]]:
+    """The chunk store, an interrupted write completed (in ``manifest``); whether that changed the manifest, and
     the documents whose chunks are damaged (to be written again).
 
     Raises:
         EmbedderMismatchError: the index was built by another embedder.
     """
-    if rebuild:
-        journal.wipe()
-    manifest, warning = journal.load()
     if warning:
         logger.warning(warning)
         report.warnings.append(FileWarning(settings.store.chroma_url or str(settings.data_dir), warning))
@@ -122,22 +168,18 @@ def _open_index(
     manifest.embedder, manifest.dim = embedder.name, embedder.dim
     changed = journal.recover_pending(manifest, store)
     damaged = journal.damaged(manifest, store)
-    return manifest, store, changed, damaged
+    return store, changed, damaged
 
 
 def _prepare_changed(
-    files: Sequence[Path], roots: Sequence[Path], settings: Settings, config_hash: str, manifest: Manifest,
+    found: Sequence[tuple[Path, tuple[str, str, str]]], settings: Settings, config_hash: str, manifest: Manifest,
     damaged: Collection[str], parser: Any, seen: set[str], report: IngestReport,
 ) -> tuple[list[Prepared], bool]:
     """The found reports that are new or changed, read by ``parser`` (unchanged ones noted in ``report``, their
     new location in ``manifest``); each document id found goes into ``seen``. Also whether a location changed."""
     prepared: list[Prepared] = []
     changed = False
-    for path in files:
-        identity = identify_file(path, roots, settings, report)
-        if identity is None:
-            continue
-        key, content_hash, doc_id = identity
+    for path, (key, content_hash, doc_id) in found:
         if doc_id in seen:  # the same report at the same place under two roots given at once
             logger.info("%s is already in this ingest under another folder; skipped", path)
             continue
@@ -151,8 +193,8 @@ def _prepare_changed(
         try:
             # A file over the size limit is refused here, without starting a parser for it.
             check_size(path, int(settings.ingest.max_file_mb * 2**20))
-            item = parser.prepare(path, doc_id, content_hash, config_hash, settings,
-                                  is_new=previous is None and not replaces, key=key)
+            item = _read(parser, path, report, doc_id, content_hash, config_hash, settings,
+                         is_new=previous is None and not replaces, key=key)
             item.replaces = replaces
             prepared.append(item)
             for message in prepared[-1].warnings:
@@ -166,6 +208,15 @@ def _prepare_changed(
     return prepared, changed
 
 
+def _read(parser: Any, path: Path, report: IngestReport, *args: Any, **kwargs: Any) -> Prepared:
+    """``prepare_document`` run by ``parser``, its time noted in ``report``."""
+    try:
+        return parser.call(prepare_document, path, *args, **kwargs)
+    finally:
+        if str(path) in parser.seconds:
+            report.parse_seconds[str(path)] = parser.seconds[str(path)]
+
+
 def _write_prepared(
     prepared: Sequence[Prepared], embedder: Embedder, settings: Settings, journal: Journal, manifest: Manifest,
     store: ChunkStore, seen: set[str], progress: ProgressCallback | None, report: IngestReport,
@@ -176,6 +227,7 @@ def _write_prepared(
     if progress:
         progress(0, total, "")
     for item in prepared:
+        add_tokens(item)
         embed_started = time.perf_counter()
         vectors = _embed(embedder, item.embed_texts, settings.ingest.embed_batch_size, done, total, item, progress)
         report.embed_seconds += time.perf_counter() - embed_started

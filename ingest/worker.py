@@ -32,8 +32,8 @@ from rag.settings import Settings
 
 logger = logging.getLogger(__name__)
 
-# Starting Python, importing the parsers and loading the Chinese tokenizer's dictionary: not part of any document's
-# time budget, and far more than it takes on a loaded two-core machine.
+# Starting Python and importing the parsers: not part of any document's time budget, and far more than it takes on
+# a loaded two-core machine.
 STARTUP_TIMEOUT_S = 120.0
 # A worker asked to stop that has not stopped after this long is killed.
 STOP_TIMEOUT_S = 5.0
@@ -54,10 +54,16 @@ class InProcessParser:
         self.seconds: dict[str, float] = {}
         self.startup_seconds = 0.0
 
+    def start(self) -> None:
+        pass
+
     def prepare(self, path: Path, *args: Any, **kwargs: Any) -> Any:
+        return self.call(self._prepare, path, *args, **kwargs)
+
+    def call(self, function: Prepare, path: Path, *args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
         try:
-            return self._prepare(path, *args, ocr=self._ocr, **kwargs)
+            return function(path, *args, ocr=self._ocr, **kwargs)
         finally:
             self.seconds[str(path)] = time.perf_counter() - started
 
@@ -69,18 +75,36 @@ class InProcessParser:
 
 
 class WorkerParser:
-    """One worker process reused across documents, started on the first document and after each kill."""
+    """One worker process reused across documents, started on the first document and after each kill.
+
+    ``start`` begins starting it without waiting, so that Python's start and the parsers' imports (about 0.7 s)
+    overlap whatever the caller does before its first document; the first ``prepare`` then waits for what is left.
+    ``startup_seconds`` counts only that wait: the start-up time a caller really paid.
+    """
 
     def __init__(self, prepare: Prepare, ocr: bool, max_seconds: float) -> None:
         self._prepare, self._ocr, self._max_seconds = prepare, ocr, max_seconds
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None
+        self._ready = False
         self.seconds: dict[str, float] = {}
         self.restarts = 0
-        self.startup_seconds = 0.0  # starting worker processes, summed over restarts
+        self.startup_seconds = 0.0  # waiting for worker processes to start, summed over restarts
+
+    def start(self) -> None:
+        """Start the worker in the background if none runs; returns at once."""
+        if self._process is None or not self._process.is_alive():
+            if self._process is not None:
+                self._kill()
+            self._spawn()
 
     def prepare(self, path: Path, *args: Any, **kwargs: Any) -> Any:
-        """``prepare(path, *args, **kwargs)`` run in the worker, within the time budget.
+        """``prepare(path, *args, **kwargs)`` run in the worker, within the time budget (see ``call``)."""
+        return self.call(self._prepare, path, *args, **kwargs)
+
+    def call(self, function: Prepare, path: Path, *args: Any, **kwargs: Any) -> Any:
+        """``function(path, *args, ocr=..., **kwargs)`` run in the worker, within the time budget. ``function`` must
+        be importable by name (a module's top-level function): one worker serves any such reader.
 
         Raises:
             BudgetExceededError: the document took longer than ``max_seconds`` (its worker was killed).
@@ -90,7 +114,7 @@ class WorkerParser:
         conn = self._ensure_started()
         started = time.perf_counter()
         try:
-            conn.send((path, args, kwargs))
+            conn.send((function, path, args, kwargs))
             if not conn.poll(self._max_seconds):
                 self._kill()
                 raise BudgetExceededError(
@@ -115,14 +139,15 @@ class WorkerParser:
         return self._process.pid if self._process is not None else None
 
     def close(self) -> None:
-        """Ask the worker to exit; kill it if it does not."""
+        """Ask the worker to exit; kill it if it does not (at once if it is still starting: it holds no work)."""
         if self._process is None:
             return
-        try:
-            self._conn.send(None)
-        except OSError:
-            pass
-        self._process.join(STOP_TIMEOUT_S)
+        if self._ready:
+            try:
+                self._conn.send(None)
+            except OSError:
+                pass
+            self._process.join(STOP_TIMEOUT_S)
         self._kill()
 
     def abort(self) -> None:
@@ -130,17 +155,17 @@ class WorkerParser:
         self._kill()
 
     def _ensure_started(self) -> Connection:
-        if self._process is not None and self._process.is_alive():
-            return self._conn
-        if self._process is not None:
-            self._kill()
-        started = time.perf_counter()
-        try:
-            return self._start()
-        finally:
-            self.startup_seconds += time.perf_counter() - started
+        if self._process is None or not self._process.is_alive():
+            self.start()
+        if not self._ready:
+            waited = time.perf_counter()
+            try:
+                self._wait_ready()
+            finally:
+                self.startup_seconds += time.perf_counter() - waited
+        return self._conn
 
-    def _start(self) -> Connection:
+    def _spawn(self) -> None:
         context = multiprocessing.get_context("spawn")
         parent_conn, child_conn = context.Pipe()
         process = context.Process(
@@ -150,19 +175,21 @@ class WorkerParser:
         with _sigint_ignored():  # inherited through exec: the child ignores Ctrl-C from its first instruction
             process.start()
         child_conn.close()
-        self._process, self._conn = process, parent_conn
-        if not parent_conn.poll(STARTUP_TIMEOUT_S):
+        self._process, self._conn, self._ready = process, parent_conn, False
+
+    def _wait_ready(self) -> None:
+        if not self._conn.poll(STARTUP_TIMEOUT_S):
             self._kill()
             raise ParserWorkerError(
                 f"the parser worker did not start within {STARTUP_TIMEOUT_S:.0f} s; "
                 "set ingest.parse_in_worker = false (REPORTQA_INGEST__PARSE_IN_WORKER=false) to parse in-process"
             )
         try:
-            parent_conn.recv()  # "ready"
+            self._conn.recv()  # "ready"
         except (EOFError, OSError) as exc:
             code = self._kill()
             raise ParserWorkerError(f"the parser worker exited while starting (exit code {code})") from exc
-        return parent_conn
+        self._ready = True
 
     def _kill(self) -> int | None:
         """Kill the worker (if still running), reap it and forget it; returns its exit code."""
@@ -171,7 +198,8 @@ class WorkerParser:
             return None
         if process.is_alive():
             process.kill()
-            self.restarts += 1
+            self.restarts += self._ready  # one that never started held no document
+        self._ready = False
         process.join()
         if self._conn is not None:
             self._conn.close()
@@ -203,21 +231,21 @@ def make_parser(settings: Settings, prepare: Prepare):
 
 
 def serve(conn: Connection, prepare: Prepare, ocr: bool, levels: dict[str, int]) -> None:
-    """The worker's loop: receive ``(path, args, kwargs)``, send back ``("ok", result)``, ``("error", exc)`` for a
-    domain or file error, or ``("failed", (summary, traceback))`` for a parser bug. ``None`` ends it."""
+    """The worker's loop: receive ``(function, path, args, kwargs)``, send back ``("ok", result)``, ``("error", exc)``
+    for a domain or file error, or ``("failed", (summary, traceback))`` for a parser bug. ``None`` ends it.
+
+    ``prepare``, the worker's usual reader, is only passed so that its modules are imported before "ready"."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_parent()
     _apply_logging_levels(levels)
     from ingest.ocr import PageOcr
-    from rag.text.primitives import tokenize
 
-    tokenize("预热")  # loads the tokenizer's dictionary now, outside any document's time budget
     reader = PageOcr() if ocr else False
     conn.send("ready")
     while (job := _receive(conn)) is not None:
-        path, args, kwargs = job
+        function, path, args, kwargs = job
         try:
-            reply: tuple[str, Any] = ("ok", prepare(path, *args, ocr=reader, **kwargs))
+            reply: tuple[str, Any] = ("ok", function(path, *args, ocr=reader, **kwargs))
         except (ReportQAError, OSError) as exc:
             reply = ("error", exc)
         except Exception as exc:  # a parser's bug on odd input: this document fails, the worker and ingest go on

@@ -110,8 +110,10 @@ class Backend:
 
     # writes ------------------------------------------------------------------------------------------------
 
-    def ingest(self, paths: Sequence[Path] | None, kind: str, progress: Callable[[int, int, str], None] | None = None):
-        """Run one ingest (waiting for any other), keeping ``job`` up to date; returns the ``IngestReport``."""
+    def ingest(self, paths: Sequence[Path] | None, kind: str, progress: Callable[[int, int, str], None] | None = None,
+               parser: Any = None):
+        """Run one ingest (waiting for any other), keeping ``job`` up to date; returns the ``IngestReport``.
+        ``parser``: a running parser worker to read with (the upload queue's), instead of starting one."""
         from ingest.pipeline import run_ingest
 
         with self._write_lock:
@@ -125,7 +127,7 @@ class Backend:
                         progress(done, total, label)
 
                 report = run_ingest(self.settings, list(paths) if paths else self.ingest_roots(), progress=update,
-                                    embedder=embedder)
+                                    embedder=embedder, parser=parser)
             except ReportQAError as exc:
                 self.job.running, self.job.failed, self.job.outcome = False, True, str(exc)
                 raise

@@ -4,12 +4,13 @@ one background thread, so the upload event returns at once and the page stays us
 Each job is first *checked*: read as the ingest would, within the ingest's budgets, in a parser worker process of
 the queue's own (``ingest.worker.WorkerParser``), outside the index's write lock, so a hostile file costs at most its
 time budget and never holds up questions, removals or re-ingests while it is read. A file that passes is stored in
-the uploads folder and *indexed* (``Backend.ingest``), with its progress (texts embedded) on the job.
+the uploads folder and *indexed* (``Backend.ingest``), read by the same worker (already running: adding a report
+starts no process), with its progress (texts embedded) on the job.
 
 The queue's thread, and so its workers, run at a lower CPU priority (niceness 10) than the questions.
 
 A job can be cancelled: a queued one is dropped; one being checked has its worker killed; one being indexed has the
-ingest's parser worker killed (that document then fails and nothing of it is written) or, while its texts are
+parser worker killed (that document then fails and nothing of it is written) or, while its texts are
 embedded, is stopped at the next batch. A cancelled or failed upload's stored file is deleted. No Gradio here.
 """
 
@@ -122,12 +123,13 @@ class UploadQueue:
                 self._finish(job, CANCELLED, "cancelled before it started · 已取消")
                 self._discard([job.temp_path])
                 return job
-            state, checker = job.state, self._checker
+            state = job.state
         if state == CHECKING:
             threading.Thread(target=self._stop_check, args=(job,), name="reportqa-upload-cancel", daemon=True).start()
         elif state == INDEXING and self.backend.job.running and self.backend.job.kind == "upload":
             # Only while its own ingest runs: one still waiting for the write lock must not kill a re-ingest's parser.
-            _kill_parsers(except_pid=checker.pid if checker is not None else None)
+            # That ingest reads with the queue's own worker (see _index).
+            _kill_parsers()
         return job
 
     def _stop_check(self, job: UploadJob) -> None:
@@ -202,7 +204,8 @@ class UploadQueue:
         try:
             if job.cancel_requested:
                 raise UploadCancelled(job.name)
-            report = self.backend.ingest([path], "upload", progress)
+            # Read again by the worker that just checked it: no second worker to start.
+            report = self.backend.ingest([path], "upload", progress, parser=self._checker)
         except UploadCancelled:
             _delete(path, self.settings)
             return self._finish(job, CANCELLED, "cancelled while it was indexed; nothing of it was written · 已取消")
@@ -254,10 +257,10 @@ def _delete(path: Path, settings: Settings) -> None:
         path.unlink(missing_ok=True)
 
 
-def _kill_parsers(except_pid: int | None) -> None:
-    """Kill this process's ingest parser workers (not the queue's own): the document being read fails at once."""
+def _kill_parsers() -> None:
+    """Kill this process's parser workers: the document being read fails at once."""
     for child in multiprocessing.active_children():
-        if child.name == _PARSER_NAME and child.pid != except_pid:
+        if child.name == _PARSER_NAME:
             child.kill()
 
 
