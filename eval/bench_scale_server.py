@@ -12,7 +12,6 @@ the whole manifest twice per report, which is the product's cost of an ingest, n
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,10 +46,9 @@ class ServerSink:
         self._sentences: list[tuple[str, np.ndarray, dict]] = []
 
     def write(self, doc_id: str, content: dict[str, Any], vectors: np.ndarray) -> None:
-        from rag.index.server import PART_CHARS, _part_id  # the server's own layout of a document's entries
+        from rag.index.server import _part_id, document_parts  # the server's own layout of a document's entries
 
-        text = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
-        parts = [text[i : i + PART_CHARS] for i in range(0, len(text), PART_CHARS)] or [""]
+        parts = document_parts(content)
         self._parts.extend((_part_id(doc_id, n), part, {"entry": "part", "doc_id": doc_id, "n": n})
                            for n, part in enumerate(parts))
         rows = np.asarray(vectors, dtype=np.float16).astype(np.float32)

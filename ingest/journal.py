@@ -54,6 +54,7 @@ class Journal:
         self.server = ServerIndex.open(self.settings)
         if self.server is None:
             warning = self._drop_chunks_only_index()
+        if self.server is None or self.server.records_collection is None:  # made, or records moved out of the parts
             self.server = ServerIndex.open(self.settings, create=True)
         stamp = self.server.stamp()
         pull(self.settings, self.server, verify=True, stamp=stamp)
@@ -123,6 +124,9 @@ class Journal:
         held = self._held
         expected = (len(held) + sum(extra["parts"] for _, extra in held.values()),
                     sum(extra["sentences"] for _, extra in held.values()))
+        if self.server.counts() == expected:
+            return set()
+        self.server.delete_leftover_records()
         if self.server.counts() == expected:
             return set()
         for doc_id in self.server.stored_doc_ids() - held.keys():

@@ -1,15 +1,22 @@
-"""The index's records on a Chroma server, beside the chunk collection: documents and sentences.
+"""The index's records on a Chroma server, beside the chunk collection: documents, sentences and records.
 
-Two collections, named after the chunk collection (``reportqa``):
+Three collections, named after the chunk collection (``reportqa``):
 
-- ``reportqa-documents``: per report, one *record* (id = document id; metadata = the manifest entry, with
-  ``status`` pending/complete, plus how many parts and sentences it has) and its document file (cleaned text, pages,
-  chunk tokens, sentence spans and tokens, structure) as JSON split into *parts* of at most ``PART_CHARS``
-  characters (``chroma run`` refuses a request over about 32 MB). Chroma needs a vector per entry: these carry a
-  one-number placeholder and are never searched. The collection's metadata is the index's *stamp*: a revision
-  bumped by every ingest commit, the manifest generation and the embedder.
+- ``reportqa-documents``: per report, its document file (cleaned text, pages, chunk tokens, sentence spans and
+  tokens, structure) as JSON, compressed (zlib, then Base85 text marked ``z:``), split into *parts* of at most
+  ``PART_CHARS`` characters (``chroma run`` refuses a request over about 32 MB). Compressed because a write to a
+  collection costs ``chroma run`` time that grows with the text the collection holds (200 reports of 104 KB: adding
+  one part 0.23–0.35 s plain, 0.09–0.14 s compressed; near-duplicate reports far more). Parts written plain by an
+  older version are read as they are. Chroma needs a vector per entry: these carry a one-number placeholder and are never
+  searched. The collection's metadata is the index's *stamp*: a revision bumped by every ingest commit, the
+  manifest generation and the embedder.
 - ``reportqa-sentences``: the sentence vectors the answerer scores (float16 values, stored as float32, so a copy
   read back is bit-identical), with the document id and position of each.
+- ``reportqa-records``: per report, one *record* (id = document id; metadata = the manifest entry, with ``status``
+  pending/complete, plus how many parts and sentences it has), with a placeholder vector. Apart from the parts
+  because a write to a collection that holds much text takes ``chroma run`` seconds (1.9–2.6 s with two 1 MB parts
+  stored, 15 ms without), and every document written commits its record twice. An index written before the records
+  had a collection of their own has them among the parts: the next ingest moves them (``ServerIndex.open``).
 
 Everything here is plain chromadb API: ``get``/``add``/``upsert``/``delete`` with ``where`` filters, and
 ``modify`` for the stamp.
@@ -17,8 +24,10 @@ Everything here is plain chromadb API: ``get``/``add``/``upsert``/``delete`` wit
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
+import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +42,7 @@ from rag.settings import Settings
 logger = logging.getLogger(__name__)
 
 PART_CHARS = 1_000_000  # at most 4 MB of UTF-8 per part
+_PACKED = "z:"  # a compressed document file starts so (a JSON one starts with "{")
 SENTENCE_BATCH = 1000  # sentence vectors per request (about 4 MB of JSON)
 FETCH_PARTS = 16  # parts per read
 _PLACEHOLDER = [0.0]
@@ -51,10 +61,10 @@ class Stamp:
     version: int = MANIFEST_VERSION
 
 
-def collection_names(settings: Settings) -> tuple[str, str]:
-    """The documents and sentences collections that go with the configured chunk collection."""
+def collection_names(settings: Settings) -> tuple[str, str, str]:
+    """The documents, sentences and records collections that go with the configured chunk collection."""
     name = settings.store.collection
-    return f"{name}-documents", f"{name}-sentences"
+    return f"{name}-documents", f"{name}-sentences", f"{name}-records"
 
 
 def not_found(exc: Exception) -> bool:
@@ -62,15 +72,20 @@ def not_found(exc: Exception) -> bool:
 
 
 class ServerIndex:
-    """The documents and sentences collections of one index on a Chroma server."""
+    """The documents, sentences and records collections of one index on a Chroma server."""
 
-    def __init__(self, client: Any, url: str, documents: Any, sentences: Any) -> None:
+    def __init__(self, client: Any, url: str, documents: Any, sentences: Any, records: Any | None) -> None:
         self.client, self.url = client, url
         self.documents, self.sentences = documents, sentences
+        # None on an index written before records had a collection: they are read from among the parts until
+        # an ingest (which opens with ``create``) moves them.
+        self.records_collection = records
 
     @classmethod
     def open(cls, settings: Settings, create: bool = False) -> ServerIndex | None:
-        """The collections of the configured server; None when they do not exist and ``create`` is false.
+        """The collections of the configured server; None when they do not exist and ``create`` is false. With
+        ``create`` (an ingest, holding the server's lock), missing ones are made and records kept among the parts
+        by an older version are moved to their own collection.
 
         Raises:
             StoreUnavailableError: the server does not answer.
@@ -79,23 +94,41 @@ class ServerIndex:
 
         client = open_client(settings)
         url = settings.store.chroma_url or ""
-        found = []
-        for name in collection_names(settings):
+        documents, sentences, records = (_get(client, url, name) for name in collection_names(settings))
+        if documents is None or sentences is None:
+            if not create:
+                return None
             with answering(url):
-                try:
-                    found.append(client.get_collection(name, embedding_function=None))
-                    continue
-                except Exception as exc:
-                    if not not_found(exc):
-                        raise
-                if not create:
-                    return None
-                found.append(_create(client, name))
-        return cls(client, url, *found)
+                documents = documents or _create(client, collection_names(settings)[0])
+                sentences = sentences or _create(client, collection_names(settings)[1])
+        index = cls(client, url, documents, sentences, records)
+        if records is None and create:  # a new index, or one whose records are among the parts: moved out
+            with answering(url):
+                index.records_collection = _create(client, collection_names(settings)[2])
+            index.move_records_out()
+        return index
+
+    def move_records_out(self) -> None:
+        """Move the records an older version kept in the documents collection into their own (copied first, then
+        deleted: a kill in between leaves copies there, which ``delete_leftover_records`` clears when the ingest finds
+        the server's counts off)."""
+        with answering(self.url):
+            got = self.documents.get(where={"entry": "record"}, include=["metadatas"])
+        if got["ids"]:
+            logger.info("moving %d document records on %s into their own collection", len(got["ids"]), self.url)
+            with answering(self.url):
+                self.records_collection.upsert(ids=got["ids"], metadatas=got["metadatas"],
+                                               embeddings=[_PLACEHOLDER] * len(got["ids"]))
+        self.delete_leftover_records()
+
+    def delete_leftover_records(self) -> None:
+        """Delete record entries from the documents collection (left there by an older version)."""
+        with answering(self.url):
+            self.documents.delete(where={"entry": "record"})
 
     @staticmethod
     def drop(settings: Settings) -> None:
-        """Delete both collections (``ingest --rebuild``); absent ones are skipped."""
+        """Delete the three collections (``ingest --rebuild``); absent ones are skipped."""
         from rag.index.store import open_client
 
         client = open_client(settings)
@@ -128,7 +161,10 @@ class ServerIndex:
     def records(self) -> dict[str, tuple[DocumentRecord, dict[str, int]]]:
         """Every document record: doc id → (manifest entry, {"parts", "sentences"})."""
         with answering(self.url):
-            got = self.documents.get(where={"entry": "record"}, include=["metadatas"])
+            if self.records_collection is not None:
+                got = self.records_collection.get(include=["metadatas"])
+            else:
+                got = self.documents.get(where={"entry": "record"}, include=["metadatas"])
         found = {}
         for metadata in got["metadatas"]:
             meta = dict(metadata or {})
@@ -148,22 +184,21 @@ class ServerIndex:
             return
         metadatas = [{**record.model_dump(mode="json"), **extra, "entry": "record"} for record, extra in entries]
         with answering(self.url):
-            self.documents.upsert(ids=[record.doc_id for record, _ in entries], metadatas=metadatas,
-                                  embeddings=[_PLACEHOLDER] * len(entries), documents=[""] * len(entries))
+            self.records_collection.upsert(ids=[record.doc_id for record, _ in entries], metadatas=metadatas,
+                                           embeddings=[_PLACEHOLDER] * len(entries))
 
     def delete_records(self, doc_ids: Iterable[str]) -> None:
         doc_ids = list(doc_ids)
         if doc_ids:
             with answering(self.url):
-                self.documents.delete(ids=doc_ids)
+                self.records_collection.delete(ids=doc_ids)
 
     # -- document files and sentence vectors ---------------------------------------------------------------------
 
     def write_document(self, doc_id: str, content: dict, vectors: np.ndarray) -> dict[str, int]:
         """Replace a document's file parts and sentence vectors; returns {"parts", "sentences"} for its record."""
         self.delete_document(doc_id)
-        text = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
-        parts = [text[i : i + PART_CHARS] for i in range(0, len(text), PART_CHARS)] or [""]
+        parts = document_parts(content)
         with answering(self.url):
             for n, part in enumerate(parts):
                 self.documents.add(ids=[_part_id(doc_id, n)], documents=[part], embeddings=[_PLACEHOLDER],
@@ -195,7 +230,7 @@ class ServerIndex:
             for doc_id, counts in batch.items():
                 content = None
                 try:
-                    content = json.loads(texts[doc_id]) if doc_id in texts else None
+                    content = json.loads(_unpack(texts[doc_id])) if doc_id in texts else None
                 except ValueError:
                     pass
                 rows = vectors.get(doc_id)
@@ -252,7 +287,8 @@ class ServerIndex:
     def counts(self) -> tuple[int, int]:
         """(document entries: records and parts, sentence vectors) the server holds."""
         with answering(self.url):
-            return self.documents.count(), self.sentences.count()
+            records = self.records_collection.count() if self.records_collection is not None else 0
+            return records + self.documents.count(), self.sentences.count()
 
 
 @contextmanager
@@ -269,6 +305,17 @@ def answering(url: str) -> Iterator[None]:
         raise StoreUnavailableError(f"Chroma server at {url} did not answer ({exc}); is it running?") from exc
 
 
+def _get(client: Any, url: str, name: str) -> Any | None:
+    """The collection ``name``, or None when the server has none of that name."""
+    with answering(url):
+        try:
+            return client.get_collection(name, embedding_function=None)
+        except Exception as exc:
+            if not not_found(exc):
+                raise
+    return None
+
+
 def _create(client: Any, name: str) -> Any:
     metadata = {"revision": 0, "generation": 0, "embedder": "", "dim": 0, "version": MANIFEST_VERSION}
     try:
@@ -277,6 +324,27 @@ def _create(client: Any, name: str) -> Any:
         if "already exists" not in str(exc).lower():  # created by another machine meanwhile: use it
             raise
         return client.get_collection(name, embedding_function=None)
+
+
+def document_parts(content: dict) -> list[str]:
+    """A document file as the parts the documents collection stores: compressed JSON, cut at ``PART_CHARS``."""
+    text = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
+    packed = _PACKED + base64.b85encode(zlib.compress(text.encode("utf-8"), 6)).decode("ascii")
+    return [packed[i : i + PART_CHARS] for i in range(0, len(packed), PART_CHARS)]
+
+
+def _unpack(text: str) -> str:
+    """A document file's JSON from its joined parts, compressed or (written by an older version) plain.
+
+    Raises:
+        ValueError: the parts do not decode (read as a missing copy by the caller).
+    """
+    if not text.startswith(_PACKED):
+        return text
+    try:
+        return zlib.decompress(base64.b85decode(text[len(_PACKED):])).decode("utf-8")
+    except (zlib.error, UnicodeDecodeError) as exc:
+        raise ValueError(f"a document file's parts do not decode ({exc})") from exc
 
 
 def _part_id(doc_id: str, n: int) -> str:

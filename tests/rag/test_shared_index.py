@@ -15,8 +15,9 @@ from ingest.pipeline import run_ingest
 from rag.embedders import make_embedder
 from rag.engine import Engine
 from rag.errors import StoreUnavailableError
+from rag.index.docfiles import read_sidecar
 from rag.index.manifest import Manifest
-from rag.index.server import ServerIndex
+from rag.index.server import ServerIndex, collection_names
 from rag.index.store import open_client
 from rag.settings import Settings
 from rag.status import index_status
@@ -239,3 +240,49 @@ def test_vectors_lost_on_the_server_are_written_again_and_entries_without_a_reco
     assert report.ok and report.updated == [index.records()[victim][0].source]
     assert_consistent(server_inventory(a), len(REPORTS))
 
+
+
+def test_an_index_with_its_records_among_the_document_parts_is_answered_and_moved_by_the_next_ingest(
+    chroma_server, tmp_path, embedder
+):
+    a = machine(tmp_path, "a", chroma_server, REPORTS)
+    assert run_ingest(a, embedder=embedder).ok
+    before = server_inventory(a)
+    index = ServerIndex.open(a)
+    # The layout an older version wrote: each record an entry of the documents collection, no records collection.
+    held = index.records_collection.get(include=["metadatas"])
+    index.documents.add(ids=held["ids"], metadatas=held["metadatas"], embeddings=[[0.0]] * len(held["ids"]),
+                        documents=[""] * len(held["ids"]))
+    open_client(a).delete_collection(collection_names(a)[2])
+
+    # A machine that never ingested answers from it as it is (reading it writes nothing).
+    reader = machine(tmp_path, "b", chroma_server)
+    on_b = Engine.from_settings(reader, embedder=embedder)
+    assert not answer_record(on_b, QUESTIONS[0])[1]
+    assert ServerIndex.open(a).records_collection is None
+
+    report = run_ingest(a, embedder=embedder)
+
+    assert report.ok and report.chunks_written == 0 and len(report.unchanged) == len(REPORTS), report.to_dict()
+    moved = ServerIndex.open(a)
+    assert moved.records_collection is not None
+    assert moved.documents.get(where={"entry": "record"}, include=[])["ids"] == []
+    assert server_inventory(a) == before
+
+
+def test_document_files_are_stored_compressed_and_plain_ones_of_an_older_version_still_read(
+    chroma_server, tmp_path, embedder
+):
+    a = machine(tmp_path, "a", chroma_server, REPORTS)
+    assert run_ingest(a, embedder=embedder).ok
+    index = ServerIndex.open(a)
+    stored = index.documents.get(where={"entry": "part"}, include=["documents", "metadatas"])
+    assert stored["ids"] and all(text.startswith("z:") and "云计算" not in text for text in stored["documents"])
+    # One report's file as an older version wrote it: its JSON, plain.
+    plain = json.dumps(read_sidecar(a.docs_dir, stored["metadatas"][0]["doc_id"]), ensure_ascii=False)
+    index.documents.update(ids=[stored["ids"][0]], documents=[plain], embeddings=[[0.0]])
+
+    on_b = Engine.from_settings(machine(tmp_path, "b", chroma_server), embedder=embedder)
+    on_a = Engine.from_settings(a, embedder=embedder)
+    for question in QUESTIONS:
+        assert answer_record(on_b, question) == answer_record(on_a, question)
