@@ -219,7 +219,8 @@ class UploadQueue:
                 return self._finish(job, CANCELLED, "cancelled while it was indexed · 已取消")
             return self._finish(job, FAILED, f"failed: {failure.reason}")
         chunks = report.chunks_written
-        self._finish(job, DONE, "; ".join(x for x in (f"indexed: {chunks} chunks in {report.seconds:.1f} s", note) if x))
+        indexed = f"indexed: {chunks} chunks in {report.seconds:.1f} s"
+        self._finish(job, DONE, "; ".join(x for x in (indexed, note) if x))
 
     def _check(self, staged: Path) -> None:
         """Read a staged upload in the queue's parser worker (in this process when workers are off)."""

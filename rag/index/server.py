@@ -7,8 +7,8 @@ Three collections, named after the chunk collection (``reportqa``):
   ``PART_CHARS`` characters (``chroma run`` refuses a request over about 32 MB). Compressed because a write to a
   collection costs ``chroma run`` time that grows with the text the collection holds (200 reports of 104 KB: adding
   one part 0.23–0.35 s plain, 0.09–0.14 s compressed; near-duplicate reports far more). Parts written plain by an
-  older version are read as they are. Chroma needs a vector per entry: these carry a one-number placeholder and are never
-  searched. The collection's metadata is the index's *stamp*: a revision bumped by every ingest commit, the
+  older version are read as they are. Chroma needs a vector per entry: these carry a one-number placeholder and are
+  never searched. The collection's metadata is the index's *stamp*: a revision bumped by every ingest commit, the
   manifest generation and the embedder.
 - ``reportqa-sentences``: the sentence vectors the answerer scores (float16 values, stored as float32, so a copy
   read back is bit-identical), with the document id and position of each.
