@@ -8,22 +8,18 @@ import re
 
 from ingest.clean import clean_text
 from ingest.ordinals import ordinal_of
-from rag.text.block_words import VOCABULARY, is_summary_heading
+from rag.text.block_words import VOCABULARY, alternation, is_summary_heading
 from rag.text.primitives import display_width
 
 
-def _alternation(words) -> str:
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-
-
-CAPTION_RE = re.compile(r"^(?:" + _alternation(VOCABULARY["caption_words"]) + r")\s*[\d一二三四五六七八九十]*\s*[:：.、\s-]",
+CAPTION_RE = re.compile(r"^(?:" + alternation(VOCABULARY["caption_words"]) + r")\s*[\d一二三四五六七八九十]*\s*[:：.、\s-]",
                          re.IGNORECASE)
 # The label is matched in any case; after "By" a name starts with a capital (or is Chinese): "By 2025, …" is no byline.
 _BYLINE_RE = re.compile(
-    r"^(?:(?i:" + _alternation(VOCABULARY["byline_labels"]) + r")\s*[：:／/|｜]\s*\S"
-    r"|(?i:" + _alternation(VOCABULARY["byline_prefixes"]) + r")\s+[A-Z\u4e00-\u9fff])"
+    r"^(?:(?i:" + alternation(VOCABULARY["byline_labels"]) + r")\s*[：:／/|｜]\s*\S"
+    r"|(?i:" + alternation(VOCABULARY["byline_prefixes"]) + r")\s+[A-Z\u4e00-\u9fff])"
 )
-TITLE_LABEL_RE = re.compile(r"^(?:" + _alternation(VOCABULARY["title_labels"]) + r")\s*[:：]\s*", re.IGNORECASE)
+TITLE_LABEL_RE = re.compile(r"^(?:" + alternation(VOCABULARY["title_labels"]) + r")\s*[:：]\s*", re.IGNORECASE)
 _MONTHS = ("jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec|january|february|march|april|june|july|august"
            "|september|october|november|december")
 _DATE_CORE = (
@@ -32,10 +28,10 @@ _DATE_CORE = (
     r"|(?:Q[1-4]|H[12])\s*\d{4}|\d{4}\s*(?:Q[1-4]|H[12]))"
 )
 _DATE_RE = re.compile(
-    r"^(?:(?:" + _alternation(VOCABULARY["date_labels"]) + r")\s*[：:]?\s*)?" + _DATE_CORE + r"\s*[.。]?$",
+    r"^(?:(?:" + alternation(VOCABULARY["date_labels"]) + r")\s*[：:]?\s*)?" + _DATE_CORE + r"\s*[.。]?$",
     re.IGNORECASE,
 )
-_FURNITURE_PREFIX_RE = re.compile(r"^(?:" + _alternation(VOCABULARY["furniture_prefixes"]) + r")", re.IGNORECASE)
+_FURNITURE_PREFIX_RE = re.compile(r"^(?:" + alternation(VOCABULARY["furniture_prefixes"]) + r")", re.IGNORECASE)
 _URL_RE = re.compile(
     r"^(?:https?://\S+|www\.[\w-]+(?:\.[\w-]+)+\S*|[\w-]+(?:\.[\w-]+)*\.(?:com|cn|net|org|io|ai|gov|edu|co|info|biz)"
     r"(?:\.[a-z]{2})?(?:/\S*)?)$",
@@ -48,8 +44,8 @@ _PAGE_NUMBER_RE = re.compile(
 )
 _BARE_NUMBER_RE = re.compile(r"^\d{1,4}$")
 JUNK_TITLE_RE = re.compile(
-    r"^(?:(?:" + _alternation(VOCABULARY["junk_titles"]) + r")\s*\d*"
-    r"|(?:" + _alternation(VOCABULARY["junk_title_prefixes"]) + r").*"
+    r"^(?:(?:" + alternation(VOCABULARY["junk_titles"]) + r")\s*\d*"
+    r"|(?:" + alternation(VOCABULARY["junk_title_prefixes"]) + r").*"
     r"|.*\.(?:docx?|pdf|pptx?|xlsx?|txt|md|html?|wps|pages|key)|[\W\d_]*)$",
     re.IGNORECASE,
 )

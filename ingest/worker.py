@@ -49,16 +49,13 @@ class InProcessParser:
     """Parses in the calling process (``ingest.parse_in_worker = false``): for tests and debugging; no time budget,
     and a parser's own bug surfaces as its traceback."""
 
-    def __init__(self, prepare: Prepare, ocr: Any) -> None:
-        self._prepare, self._ocr = prepare, ocr
+    def __init__(self, ocr: Any) -> None:
+        self._ocr = ocr
         self.seconds: dict[str, float] = {}
         self.startup_seconds = 0.0
 
     def start(self) -> None:
         pass
-
-    def prepare(self, path: Path, *args: Any, **kwargs: Any) -> Any:
-        return self.call(self._prepare, path, *args, **kwargs)
 
     def call(self, function: Prepare, path: Path, *args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
@@ -155,8 +152,7 @@ class WorkerParser:
         self._kill()
 
     def _ensure_started(self) -> Connection:
-        if self._process is None or not self._process.is_alive():
-            self.start()
+        self.start()
         if not self._ready:
             waited = time.perf_counter()
             try:
@@ -212,7 +208,7 @@ class WorkerParser:
 @contextmanager
 def make_parser(settings: Settings, prepare: Prepare):
     """The parser ``run_ingest`` hands documents to, per ``settings.ingest``; the worker is gone on exit (Ctrl-C
-    included)."""
+    included). ``prepare`` is the reader a worker imports before it says it is ready."""
     if settings.ingest.parse_in_worker:
         parser: WorkerParser | InProcessParser = WorkerParser(
             prepare, settings.ingest.ocr, settings.ingest.max_seconds_per_document
@@ -221,7 +217,7 @@ def make_parser(settings: Settings, prepare: Prepare):
         from ingest.ocr import PageOcr
 
         # The OCR models load once, if a page needs them.
-        parser = InProcessParser(prepare, PageOcr() if settings.ingest.ocr else False)
+        parser = InProcessParser(PageOcr() if settings.ingest.ocr else False)
     try:
         yield parser
     except BaseException:  # Ctrl-C or an error of the ingest itself: nothing more will be parsed, stop at once

@@ -94,17 +94,18 @@ class ServerIndex:
 
         client = open_client(settings)
         url = settings.store.chroma_url or ""
-        documents, sentences, records = (_get(client, url, name) for name in collection_names(settings))
+        names = collection_names(settings)
+        documents, sentences, records = (_get(client, url, name) for name in names)
         if documents is None or sentences is None:
             if not create:
                 return None
             with answering(url):
-                documents = documents or _create(client, collection_names(settings)[0])
-                sentences = sentences or _create(client, collection_names(settings)[1])
+                documents = documents or _create(client, names[0])
+                sentences = sentences or _create(client, names[1])
         index = cls(client, url, documents, sentences, records)
         if records is None and create:  # a new index, or one whose records are among the parts: moved out
             with answering(url):
-                index.records_collection = _create(client, collection_names(settings)[2])
+                index.records_collection = _create(client, names[2])
             index.move_records_out()
         return index
 

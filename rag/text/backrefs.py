@@ -12,23 +12,18 @@ from __future__ import annotations
 
 import re
 
-from rag.text.block_words import VOCABULARY
-
-
-def _alternation(words) -> str:
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-
+from rag.text.block_words import VOCABULARY, alternation
 
 # The first characters of a Chinese sentence where a reference counts.
 CHINESE_REACH = 10
 _LEADING_MARKUP_RE = re.compile(r"^[\s\-*+>•●#]*")
-_NOT_REFERENCES_RE = re.compile(_alternation(VOCABULARY["not_references"]))
+_NOT_REFERENCES_RE = re.compile(alternation(VOCABULARY["not_references"]))
 _CHINESE_RE = re.compile(
-    f"(?:{_alternation(VOCABULARY['reference_heads'])})(?=[\u4e00-\u9fff])"
-    f"|(?:{_alternation(VOCABULARY['reference_demonstratives'])})(?=[{''.join(VOCABULARY['reference_measures'])}])"
-    f"|{_alternation(VOCABULARY['reference_pronouns'])}"
+    f"(?:{alternation(VOCABULARY['reference_heads'])})(?=[\u4e00-\u9fff])"
+    f"|(?:{alternation(VOCABULARY['reference_demonstratives'])})(?=[{''.join(VOCABULARY['reference_measures'])}])"
+    f"|{alternation(VOCABULARY['reference_pronouns'])}"
 )
-_ENGLISH_RE = re.compile(rf"^(?:{_alternation(VOCABULARY['reference_words_en'])})\b", re.IGNORECASE)
+_ENGLISH_RE = re.compile(rf"^(?:{alternation(VOCABULARY['reference_words_en'])})\b", re.IGNORECASE)
 
 
 def leans_back(sentence: str) -> bool:

@@ -70,10 +70,14 @@ VOCABULARY: dict[str, tuple[str, ...]] = {
     ),
 }
 
-_SUMMARY_RE = re.compile(
-    r"^(?:" + "|".join(re.escape(w) for w in sorted(VOCABULARY["summary_headings"], key=len, reverse=True)) + r")",
-    re.IGNORECASE,
-)
+
+def alternation(words) -> str:
+    """A regular-expression alternation of literal ``words``, longest first (a word wins over a shorter one it starts
+    with: "written by" over "written")."""
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+_SUMMARY_RE = re.compile(r"^(?:" + alternation(VOCABULARY["summary_headings"]) + r")", re.IGNORECASE)
 # Ordinals a heading may start with before its summary word: "一、", "（三）", "5.", "Part 4:", "第五章".
 _LEADING_ORDINAL_RE = re.compile(
     r"^(?:第[一二三四五六七八九十百零〇两\d]+[章节節部分篇条條讲講]|[一二三四五六七八九十]+\s*[、.．]|[（(][一二三四五六七八九十\d]+[)）]"
